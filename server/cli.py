@@ -1,0 +1,87 @@
+"""The ``oneweb-graphql`` command: serve the facade, run the embedded runtime alone, print the SDL."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_RUNTIME_PORT = 8080
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oneweb-graphql",
+        description="A GraphQL facade over the ONEWEB Process Runtime REST API.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the GraphQL facade (and the embedded runtime when no upstream is set)",
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument(
+        "--upstream",
+        help="ONEWEB base URL (default: env ONEWEB_BASE_URL, else the embedded runtime)",
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
+
+    runtime = commands.add_parser("runtime", help="run the embedded ONEWEB runtime alone")
+    runtime.add_argument("--host", default=DEFAULT_HOST)
+    runtime.add_argument("--port", type=int, default=DEFAULT_RUNTIME_PORT)
+    runtime.add_argument("--db", type=Path, help="SQLite file (default: in the user data dir)")
+    runtime.add_argument(
+        "--processes", type=Path, help="folder of .bpmn files (default: the bundled samples)"
+    )
+
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "export-schema":
+        from schema import sdl
+
+        sys.stdout.write(sdl())
+        return 0
+
+    import uvicorn
+
+    if args.command == "runtime":
+        from backend.embedded.app import create_app as create_runtime_app
+        from backend.embedded.store import default_db_path
+
+        app = create_runtime_app(
+            db_path=args.db or default_db_path(), processes_dir=args.processes
+        )
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+
+    if args.upstream:
+        os.environ["ONEWEB_BASE_URL"] = args.upstream
+    if args.workers < 1:
+        _parser().error("--workers must be at least 1")
+    # An import string, so that every worker process builds its own app from the environment.
+    uvicorn.run(
+        "server.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
