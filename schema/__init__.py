@@ -1,0 +1,44 @@
+"""The GraphQL schema of the facade: its types, its roots, and its SDL."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from .errors import ErrorCodes, is_unexpected
+from .mutation import Mutation
+from .query import Query
+
+__all__ = ["build_schema", "schema", "sdl"]
+
+log = logging.getLogger("oneweb_graphql.errors")
+
+
+class FacadeSchema(strawberry.Schema):
+    """Logs only unexpected errors: a caller's mistake or an upstream refusal is no incident."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                log.error("unexpected error", exc_info=error.original_error)
+
+
+def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
+    """The facade's schema, with the extensions the server adds (limits, metrics)."""
+    return FacadeSchema(
+        query=Query, mutation=Mutation, extensions=[ErrorCodes, *(extensions or [])]
+    )
+
+
+schema = build_schema()
+
+
+def sdl() -> str:
+    """The schema as SDL, exactly as committed in ``schema/schema.graphql``."""
+    return schema.as_str() + "\n"

@@ -61,9 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from backend.embedded.app import create_app as create_runtime_app
         from backend.embedded.store import default_db_path
 
-        app = create_runtime_app(
-            db_path=args.db or default_db_path(), processes_dir=args.processes
-        )
+        app = create_runtime_app(db_path=args.db or default_db_path(), processes_dir=args.processes)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
 

@@ -1,0 +1,79 @@
+"""The per-request ``Context``: credentials to forward, the principal, the loaders, the task memory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from backend.errors import BadInput, Forbidden, OnewebError
+
+from .loaders import Loaders, build_loaders
+from .memory import InstanceIndex, TaskMemory
+
+if TYPE_CHECKING:
+    from backend.client import UpstreamClient
+
+__all__ = ["Context", "ReportedError", "build_context"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedError:
+    """An upstream failure that a mutation turned into a payload error and that the
+    response also lists as a top-level error (without nulling anything)."""
+
+    error: OnewebError
+    path: tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything a resolver may use, built fresh for every request and dropped with it.
+
+    ``headers`` are the caller's credentials to forward upstream and nothing else;
+    ``principal`` is the authenticated user or None.
+    """
+
+    client: UpstreamClient
+    headers: Mapping[str, str]
+    principal: str | None
+    loaders: Loaders
+    memory: TaskMemory
+    allow_user_override: bool = True
+    reported: list[ReportedError] = field(default_factory=list)
+
+    def acting_user(self, requested: str | None, *, field_name: str = "user") -> str:
+        """The user a mutation acts as: the ``user`` argument, else the principal.
+
+        Raises ``BadInput`` when there is neither, and ``Forbidden`` when overrides are
+        off and the argument names someone other than the principal.
+        """
+        if requested is None or requested == self.principal:
+            if self.principal is None:
+                raise BadInput(f"no acting user: pass `{field_name}` or authenticate the request")
+            return self.principal
+        if not self.allow_user_override:
+            raise Forbidden(f"acting as another user ({requested!r}) is not allowed")
+        return requested
+
+
+def build_context(
+    *,
+    client: UpstreamClient,
+    headers: Mapping[str, str],
+    principal: str | None,
+    index: InstanceIndex,
+    allow_user_override: bool = True,
+    loaders_enabled: bool = True,
+) -> Context:
+    """A fresh ``Context`` whose loaders are bound to exactly these credentials."""
+    memory = TaskMemory(index)
+    loaders = build_loaders(client, headers=headers, memory=memory, enabled=loaders_enabled)
+    return Context(
+        client=client,
+        headers=headers,
+        principal=principal,
+        loaders=loaders,
+        memory=memory,
+        allow_user_override=allow_user_override,
+    )

@@ -1,0 +1,136 @@
+"""The per-request DataLoaders: each distinct upstream resource is fetched once per request.
+
+The upstream has no batch endpoints, so a batch function fetches its distinct keys
+concurrently (the client caps the concurrency) and fails one key, not the batch.
+With loaders disabled (a setting, for comparison in the benchmark), every field
+calls the upstream itself, as a generic REST-to-GraphQL gateway would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from backend.models import Task
+
+from .memory import TaskMemory
+
+if TYPE_CHECKING:
+    from backend.client import UpstreamClient
+
+__all__ = ["Loader", "Loaders", "PrincipalKey", "build_loaders"]
+
+PrincipalKind = Literal["user", "role", "group"]
+#: A key of ``tasks_by_principal``: ``("user" | "role" | "group", name)``.
+PrincipalKey = tuple[PrincipalKind, str]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+K_contra = TypeVar("K_contra", bound=Hashable, contravariant=True)
+V_co = TypeVar("V_co", covariant=True)
+
+
+class Loader(Protocol[K_contra, V_co]):
+    """What resolvers use of a loader: load one key, forget one key or all of them."""
+
+    def load(self, key: K_contra) -> Awaitable[V_co]: ...
+
+    def clear(self, key: K_contra) -> None: ...
+
+    def clear_all(self) -> None: ...
+
+
+class DirectLoader(Generic[K, V]):
+    """A loader that is not one: every load is its own upstream call, nothing is cached."""
+
+    def __init__(self, fetch: Callable[[K], Awaitable[V]]) -> None:
+        self._fetch = fetch
+
+    def load(self, key: K) -> Awaitable[V]:
+        return self._fetch(key)
+
+    def clear(self, key: K) -> None:
+        return None
+
+    def clear_all(self) -> None:
+        return None
+
+
+class CachingLoader(DataLoader[K, V]):
+    """Strawberry's DataLoader, where forgetting a key that was never loaded is no error."""
+
+    def clear(self, key: K) -> None:
+        if self.cache_map.get(key) is not None:
+            super().clear(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaders:
+    """The three loaders of one request (DESIGN.md, "Loaders")."""
+
+    tasks_by_principal: Loader[PrincipalKey, list[Task]]
+    tasks_by_instance: Loader[str, list[Task]]
+    variables_by_task: Loader[str, dict[str, Any]]
+
+    def clear_lists(self) -> None:
+        """Forget every principal's task list."""
+        self.tasks_by_principal.clear_all()
+
+    def clear_everything(self) -> None:
+        """Forget all that this request has loaded."""
+        self.tasks_by_principal.clear_all()
+        self.tasks_by_instance.clear_all()
+        self.variables_by_task.clear_all()
+
+
+def _batched(
+    fetch: Callable[[K], Awaitable[V]],
+) -> Callable[[Sequence[K]], Awaitable[list[V | BaseException]]]:
+    async def load_many(keys: Sequence[K]) -> list[V | BaseException]:
+        results = await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True)
+        return list(results)
+
+    return load_many
+
+
+def build_loaders(
+    client: UpstreamClient,
+    *,
+    headers: Mapping[str, str],
+    memory: TaskMemory,
+    enabled: bool = True,
+) -> Loaders:
+    """A fresh set of loaders bound to one request's credentials.
+
+    >>> loaders = build_loaders(client, headers={"Authorization": "Bearer x"}, memory=memory)
+    """
+
+    async def principal_tasks(key: PrincipalKey) -> list[Task]:
+        kind, name = key
+        tasks = await client.tasks(**{kind: name}, headers=headers)
+        memory.remember_all(tasks)
+        return tasks
+
+    async def instance_tasks(instance_id: str) -> list[Task]:
+        tasks = await client.instance_tasks(instance_id, headers=headers)
+        memory.remember_all(tasks)
+        return tasks
+
+    async def task_variables(task_id: str) -> dict[str, Any]:
+        return await client.task_variables(task_id, headers=headers)
+
+    if not enabled:
+        return Loaders(
+            tasks_by_principal=DirectLoader(principal_tasks),
+            tasks_by_instance=DirectLoader(instance_tasks),
+            variables_by_task=DirectLoader(task_variables),
+        )
+    return Loaders(
+        tasks_by_principal=CachingLoader(load_fn=_batched(principal_tasks)),
+        tasks_by_instance=CachingLoader(load_fn=_batched(instance_tasks)),
+        variables_by_task=CachingLoader(load_fn=_batched(task_variables)),
+    )

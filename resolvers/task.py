@@ -1,0 +1,52 @@
+"""Resolving tasks: a principal's task list, one task by id, a task's instance."""
+
+from __future__ import annotations
+
+from backend.errors import BadInput, Forbidden, NotFound
+from backend.models import Task
+
+from .context import Context
+from .loaders import PrincipalKey
+
+__all__ = ["find_task", "list_tasks", "principal_key"]
+
+
+def principal_key(
+    ctx: Context, *, user: str | None, role: str | None, group: str | None
+) -> PrincipalKey:
+    """The one principal a task list is for; ``BadInput`` unless exactly one is given.
+
+    With user overrides off, a user may list only their own tasks (``Forbidden``).
+    """
+    given: list[PrincipalKey] = []
+    if user is not None:
+        given.append(("user", user))
+    if role is not None:
+        given.append(("role", role))
+    if group is not None:
+        given.append(("group", group))
+    if len(given) != 1:
+        raise BadInput("tasks takes exactly one of `user`, `role`, `group`")
+    if user is not None and not ctx.allow_user_override and user != ctx.principal:
+        raise Forbidden(f"listing the tasks of another user ({user!r}) is not allowed")
+    return given[0]
+
+
+async def list_tasks(
+    ctx: Context, *, user: str | None = None, role: str | None = None, group: str | None = None
+) -> list[Task]:
+    """The open tasks of one user, role or group."""
+    key = principal_key(ctx, user=user, role=role, group=group)
+    return await ctx.loaders.tasks_by_principal.load(key)
+
+
+async def find_task(ctx: Context, task_id: str, instance_id: str) -> Task | None:
+    """The open task ``task_id`` of instance ``instance_id``, or None where it is not open there."""
+    try:
+        tasks = await ctx.loaders.tasks_by_instance.load(instance_id)
+    except NotFound:
+        return None
+    for task in tasks:
+        if task.id == task_id:
+            return task
+    return None

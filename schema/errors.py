@@ -1,0 +1,76 @@
+"""How failures reach the caller: every GraphQL error gets an ``extensions.code``.
+
+Errors the upstream layer raised keep their message and get their code
+(``UPSTREAM_UNAVAILABLE``, ``NOT_FOUND``, ...). Upstream failures that a mutation
+turned into payload errors are also listed here, as top-level errors that null
+nothing. Anything unexpected is masked: the caller sees ``INTERNAL_SERVER_ERROR``,
+the log sees the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from backend.errors import OnewebError
+from resolvers.context import Context
+
+__all__ = ["INTERNAL_ERROR_MESSAGE", "ErrorCodes", "is_unexpected"]
+
+log = logging.getLogger("oneweb_graphql.errors")
+
+INTERNAL_ERROR_MESSAGE = "Internal server error"
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for an error raised by a bug rather than by the caller or the upstream."""
+    original = error.original_error
+    return original is not None and not isinstance(original, OnewebError | GraphQLError)
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, OnewebError):
+        message, code = original.message, original.graphql_code
+    elif is_unexpected(error):
+        message, code = INTERNAL_ERROR_MESSAGE, "INTERNAL_SERVER_ERROR"
+    else:
+        message = error.message
+        code = (error.extensions or {}).get("code") or (
+            "GRAPHQL_VALIDATION_FAILED" if error.path is None else "INTERNAL_SERVER_ERROR"
+        )
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Give every error of a result its ``extensions.code`` and add the reported ones."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None:
+            return
+        errors = [_with_code(error) for error in result.errors or ()]
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            errors.extend(
+                GraphQLError(
+                    reported.error.message,
+                    path=list(reported.path),
+                    original_error=reported.error,
+                    extensions={"code": reported.error.graphql_code},
+                )
+                for reported in context.reported
+            )
+        result.errors = errors or None

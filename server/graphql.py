@@ -1,0 +1,54 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with a per-request ``Context``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.schema import BaseSchema
+
+from resolvers.context import Context, build_context
+from resolvers.memory import InstanceIndex
+
+from .settings import Settings
+
+__all__ = ["GraphQLEndpoint"]
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    """``POST /graphql`` (JSON), ``GET /graphql`` (queries, or GraphiQL for a browser)."""
+
+    def __init__(self, schema: BaseSchema, *, settings: Settings, index: InstanceIndex) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+        )
+        self._settings = settings
+        self._forwarded = settings.forwarded_header_names
+        self._user_header = settings.user_header.lower()
+        self._index = index
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        headers = request.headers
+        forwarded = {name: headers[name] for name in self._forwarded if name in headers}
+        return build_context(
+            client=request.app.state.client,
+            headers=forwarded,
+            principal=headers.get(self._user_header) or None,
+            index=self._index,
+            allow_user_override=self._settings.allow_user_override,
+            loaders_enabled=self._settings.loaders,
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> Any:
+        return orjson.loads(data)
