@@ -1,0 +1,433 @@
+"""How a call of the upstream client travels: transport, protection, failures, envelope.
+
+Part of the client: ``backend/client.py`` says what each endpoint sends and returns,
+this module carries it. ``UpstreamChannel`` owns the one pooled ``httpx.AsyncClient``
+and guards every attempt: a cap on calls in flight, a circuit breaker, a jittered retry
+of reads on connection failures (stamina), an observer for metrics. ``send`` is the one
+place where httpx exceptions become the typed errors of ``backend.errors``; ``unwrap``
+reads the ONEWEB envelope of every reply.
+
+``make_transport`` picks aiohttp's transport when installed: ``httpx-aiohttp`` keeps the
+httpx API at about a quarter of httpx's CPU per call. Its own exception mapping is not
+faithful (a refused connection comes out as ``httpx.ConnectTimeout``, a dropped one too,
+and some aiohttp errors escape unmapped), so it is re-mapped here to the exceptions
+httpx's own transport raises, and ``send`` sees the same failures whatever the transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.cookiejar
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, Final
+
+import httpx
+import orjson
+import stamina
+
+from backend.breaker import CircuitBreaker
+from backend.errors import (
+    DomainError,
+    UpstreamError,
+    UpstreamFailure,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    domain_error_for_code,
+)
+from backend.models import API_PREFIX
+
+try:
+    import aiohttp
+    import httpx_aiohttp
+except ImportError:  # pragma: no cover - exercised only where the package is missing
+    HAS_AIOHTTP = False
+else:
+    HAS_AIOHTTP = True
+
+__all__ = [
+    "CIRCUIT_OPEN",
+    "HAS_AIOHTTP",
+    "KEEPALIVE_EXPIRY_S",
+    "OUTCOME_CIRCUIT_OPEN",
+    "OUTCOME_ERROR",
+    "OUTCOME_TIMEOUT",
+    "OUTCOME_UNAVAILABLE",
+    "RETRY_WAIT_INITIAL_S",
+    "RETRY_WAIT_JITTER_S",
+    "RETRY_WAIT_MAX_S",
+    "TRANSPORT_KINDS",
+    "Observer",
+    "UpstreamChannel",
+    "make_transport",
+    "send",
+    "unwrap",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Idle connections are dropped before the usual server keep-alive timeouts
+#: (uvicorn: 5 s), so the client never writes to a socket the server is closing.
+KEEPALIVE_EXPIRY_S: Final = 4.0
+
+#: The values ``make_transport`` accepts.
+TRANSPORT_KINDS: Final = ("auto", "aiohttp", "httpx")
+
+# Backoff before a read is retried: short, because a caller is waiting, and jittered,
+# so that the retried reads of many requests do not arrive at the same instant.
+RETRY_WAIT_INITIAL_S: Final = 0.05
+RETRY_WAIT_MAX_S: Final = 1.0
+RETRY_WAIT_JITTER_S: Final = 0.05
+
+#: The message of the UpstreamUnavailable raised, without a call, while the circuit is open.
+CIRCUIT_OPEN: Final = "circuit open"
+
+#: Observer outcomes besides the HTTP status (as a string, e.g. "200").
+OUTCOME_UNAVAILABLE: Final = "unavailable"
+OUTCOME_TIMEOUT: Final = "timeout"
+OUTCOME_CIRCUIT_OPEN: Final = "circuit_open"
+OUTCOME_ERROR: Final = "error"
+
+#: ``observer(endpoint, outcome, seconds)``, called once per upstream attempt.
+Observer = Callable[[str, str, float], None]
+
+_USER_AGENT: Final = "oneweb-graphql"
+# An upstream message longer than this is cut in error messages.
+_MESSAGE_LIMIT: Final = 300
+
+
+class UpstreamChannel:
+    """The guarded way to the upstream that every call of ``UpstreamClient`` takes.
+
+    ``call`` sends one request (path relative to ``API_PREFIX``, already encoded) with
+    the caller's headers and returns the envelope's ``data``. Each attempt passes the
+    circuit breaker, then waits (at most ``timeout``) for one of ``max_concurrency``
+    slots. Reads are retried ``retry_reads`` times on connection failures; nothing else is.
+
+        channel = UpstreamChannel(base_url="http://bpm.example:8080", timeout=10, ...)
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout: float,
+        max_concurrency: int,
+        transport: httpx.AsyncBaseTransport | None,
+        retry_reads: int,
+        breaker: CircuitBreaker,
+        observer: Observer | None,
+    ) -> None:
+        base = httpx.URL(base_url)
+        if base.scheme not in ("http", "https") or not base.host or base.query or base.fragment:
+            raise ValueError(f"base_url must be an http(s) URL without query, got {base_url!r}")
+        self.base_url = base
+        self.breaker = breaker
+        self._prefix = base.raw_path.decode("ascii").rstrip("/") + API_PREFIX
+        self._timeout = timeout
+        self._retry_reads = retry_reads
+        self._observer = observer
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(
+                max_connections=max_concurrency,
+                max_keepalive_connections=max_concurrency,
+                keepalive_expiry=KEEPALIVE_EXPIRY_S,
+            ),
+            cookies=_cookie_jar_that_keeps_nothing(),
+            headers={"Accept": "application/json", "User-Agent": _USER_AGENT},
+            follow_redirects=False,
+            # Credentials come from the caller only: never from ~/.netrc or proxy env.
+            trust_env=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def call(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        body: object | None,
+        headers: Mapping[str, str] | None,
+        read: bool,
+    ) -> Any:
+        """One logical call, to the envelope's ``data``; a read is retried on connection failures.
+
+        data = await channel.call("tasks_by_instance", "GET", "/instance/i1/tasks", ...)
+        """
+        request = self._http.build_request(
+            method,
+            self.base_url.copy_with(raw_path=(self._prefix + path).encode("ascii")),
+            headers=headers,
+            content=None if body is None else orjson.dumps(body),
+        )
+        if body is not None:
+            request.headers["Content-Type"] = "application/json"
+        if not read or self._retry_reads == 0:
+            return await self._attempt(endpoint, request)
+        async for attempt in stamina.retry_context(
+            on=_is_connection_failure,
+            attempts=self._retry_reads + 1,
+            timeout=None,
+            wait_initial=RETRY_WAIT_INITIAL_S,
+            wait_max=RETRY_WAIT_MAX_S,
+            wait_jitter=RETRY_WAIT_JITTER_S,
+        ):
+            with attempt:
+                return await self._attempt(endpoint, request)
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    async def _attempt(self, endpoint: str, request: httpx.Request) -> Any:
+        """One try: through the breaker and the concurrency cap, to the envelope's ``data``."""
+        if not self.breaker.allow():
+            self._observe(endpoint, OUTCOME_CIRCUIT_OPEN, 0.0)
+            raise UpstreamUnavailable(CIRCUIT_OPEN, endpoint=endpoint)
+        try:
+            # Waiting for a slot is bounded too. Running out of slots is local load,
+            # not an upstream failure, so it gives the breaker no verdict.
+            async with asyncio.timeout(self._timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            self.breaker.release()
+            self._observe(endpoint, OUTCOME_TIMEOUT, self._timeout)
+            raise UpstreamTimeout(
+                f"no free upstream connection within {self._timeout:g} s", endpoint=endpoint
+            ) from None
+        except BaseException:
+            self.breaker.release()
+            raise
+        started = time.perf_counter()
+        try:
+            try:
+                response = await send(self._http, request, endpoint=endpoint)
+            except UpstreamFailure as exc:
+                self._observe(endpoint, _outcome(exc), time.perf_counter() - started)
+                raise
+            finally:
+                self._slots.release()
+            self._observe(endpoint, str(response.status_code), time.perf_counter() - started)
+            data = unwrap(endpoint, response.status_code, response.content)
+        except UpstreamFailure:
+            self.breaker.record_failure()
+            raise
+        except DomainError:
+            self.breaker.record_success()  # the upstream answered; the caller was refused
+            raise
+        except BaseException:
+            self.breaker.release()
+            raise
+        self.breaker.record_success()
+        return data
+
+    def _observe(self, endpoint: str, outcome: str, seconds: float) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer(endpoint, outcome, seconds)
+        except Exception:
+            # Metrics must never fail a call.
+            logger.exception("upstream observer failed for %s", endpoint)
+
+
+def make_transport(kind: str = "auto", *, max_concurrency: int) -> httpx.AsyncBaseTransport | None:
+    """The transport for ``UpstreamClient(transport=...)``; None means httpx's default.
+
+    ``"aiohttp"`` and ``"auto"`` give an aiohttp transport (pool sized to
+    ``max_concurrency``, no cookie jar) when ``httpx-aiohttp`` imports, else None;
+    ``"httpx"`` always gives None.
+
+        client = UpstreamClient(base_url=url, transport=make_transport("auto", max_concurrency=16))
+    """
+    if kind not in TRANSPORT_KINDS:
+        raise ValueError(
+            f"transport kind must be one of {', '.join(TRANSPORT_KINDS)}, got {kind!r}"
+        )
+    if max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+    if kind == "httpx":
+        return None
+    if not HAS_AIOHTTP:
+        if kind == "aiohttp":
+            logger.warning("httpx-aiohttp is not installed; using httpx's own transport")
+        return None
+    return _AiohttpTransport(max_concurrency=max_concurrency)
+
+
+async def send(http: httpx.AsyncClient, request: httpx.Request, *, endpoint: str) -> httpx.Response:
+    """Send one request and read its body; the one place httpx exceptions become typed errors.
+
+    response = await send(http, request, endpoint="tasks_by_instance")
+    """
+    try:
+        return await http.send(request)
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(
+            f"no answer from upstream within the timeout ({type(exc).__name__})", endpoint=endpoint
+        ) from exc
+    except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
+        # Refused, unresolvable, reset, or closed before a full response.
+        raise UpstreamUnavailable(
+            f"upstream connection failed ({type(exc).__name__}: {exc})", endpoint=endpoint
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise UpstreamError(
+            f"upstream request failed ({type(exc).__name__}: {exc})", endpoint=endpoint
+        ) from exc
+
+
+def unwrap(endpoint: str, status: int, content: bytes) -> Any:
+    """The ``data`` of a success envelope, else the typed error the reply stands for.
+
+    data = unwrap("tasks_by_instance", response.status_code, response.content)
+    """
+    envelope = _read_envelope(content)
+    if status >= 500:
+        detail = (
+            f" (code {envelope['code']}: {_message(envelope)})"
+            if isinstance(envelope, dict)
+            else ""
+        )
+        raise UpstreamError(f"upstream answered HTTP {status}{detail}", endpoint=endpoint)
+    if isinstance(envelope, str):
+        refusal = domain_error_for_code(status) if status in (401, 403) else None
+        if refusal is not None:
+            raise refusal(f"upstream answered HTTP {status}", code=status, endpoint=endpoint)
+        raise UpstreamError(f"upstream answered HTTP {status} with {envelope}", endpoint=endpoint)
+    code: int = envelope["code"]
+    if code == 0 and 200 <= status < 300:
+        return envelope.get("data")
+    error_code = code or status
+    message = _message(envelope)
+    error = domain_error_for_code(error_code)
+    if error is None:
+        raise UpstreamError(
+            f"upstream answered HTTP {status} with code {code}: {message}",
+            code=code,
+            endpoint=endpoint,
+        )
+    raise error(message, code=error_code, endpoint=endpoint)
+
+
+def _read_envelope(content: bytes) -> dict[str, Any] | str:
+    """The envelope with an int ``code``, or what the body is instead."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return "a body that is not JSON"
+    if not isinstance(body, dict):
+        return f"JSON {type(body).__name__}, not an envelope"
+    code = body.get("code")
+    if isinstance(code, str) and code.lstrip("-").isdigit():
+        code = body["code"] = int(code)
+    if isinstance(code, bool) or not isinstance(code, int):
+        return "JSON without an envelope code"
+    return body
+
+
+def _message(envelope: Mapping[str, Any]) -> str:
+    message = envelope.get("message")
+    if not isinstance(message, str) or not message:
+        return f"upstream code {envelope['code']}"
+    return message[:_MESSAGE_LIMIT]
+
+
+def _cookie_jar_that_keeps_nothing() -> http.cookiejar.CookieJar:
+    # The client is shared by every caller: a cookie kept from one reply would go
+    # out with another caller's call. Cookies travel only in forwarded headers.
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+def _outcome(exc: UpstreamFailure) -> str:
+    if isinstance(exc, UpstreamTimeout):
+        return OUTCOME_TIMEOUT
+    if isinstance(exc, UpstreamUnavailable):
+        return OUTCOME_UNAVAILABLE
+    return OUTCOME_ERROR
+
+
+def _is_connection_failure(exc: Exception) -> bool:
+    """Whether a read may be retried: its connection failed (not the open circuit, not a reply)."""
+    return isinstance(exc, UpstreamUnavailable) and exc.__cause__ is not None
+
+
+class _AiohttpTransport(httpx.AsyncBaseTransport):
+    """``httpx_aiohttp.AiohttpTransport`` raising the errors httpx's own transport raises."""
+
+    def __init__(self, *, max_concurrency: int) -> None:
+        def session() -> aiohttp.ClientSession:
+            # Built lazily, inside the event loop. The jar must never keep a cookie:
+            # the client is shared by every caller, and one caller's cookie would
+            # otherwise ride along on another's call.
+            connector = aiohttp.TCPConnector(
+                limit=max_concurrency, keepalive_timeout=KEEPALIVE_EXPIRY_S
+            )
+            return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+        self._inner = httpx_aiohttp.AiohttpTransport(client=session)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        with _aiohttp_errors_as_httpx(request):
+            response = await self._inner.handle_async_request(request)
+        if isinstance(response.stream, httpx.AsyncByteStream):
+            response.stream = _RemappedStream(response.stream, request)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _RemappedStream(httpx.AsyncByteStream):
+    """A response body whose read errors come out as httpx's transport raises them."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, request: httpx.Request) -> None:
+        self._inner = inner
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _aiohttp_errors_as_httpx(self._request):
+            async for chunk in self._inner:
+                yield chunk
+
+    async def aclose(self) -> None:
+        with _aiohttp_errors_as_httpx(self._request):
+            await self._inner.aclose()
+
+
+@contextlib.contextmanager
+def _aiohttp_errors_as_httpx(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except httpx.TransportError as exc:
+        origin = exc.__cause__
+        if not isinstance(origin, aiohttp.ClientError | TimeoutError):
+            raise
+        raise _httpx_error_for(origin, request) from origin
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise _httpx_error_for(exc, request) from exc
+
+
+def _httpx_error_for(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    message = str(exc) or type(exc).__name__
+    kind: type[httpx.TransportError]
+    # Timeouts first: aiohttp's timeout errors are also connection errors.
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(exc, TimeoutError):
+        kind = httpx.ReadTimeout
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        kind = httpx.ConnectError
+    elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
+        kind = httpx.RemoteProtocolError
+    elif isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        kind = httpx.ReadError
+    else:
+        kind = httpx.TransportError
+    return kind(message, request=request)

@@ -1,0 +1,383 @@
+"""How the upstream client protects the upstream: retries, breaker, concurrency cap, observer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from backend.client import UpstreamClient
+from backend.errors import (
+    NotFound,
+    OnewebError,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from backend.models import envelope
+from backend.transport import CIRCUIT_OPEN
+
+Factory = Callable[..., UpstreamClient]
+
+
+def _ok(data: Any = "") -> httpx.Response:
+    return httpx.Response(200, json=envelope(data))
+
+
+def _server_error() -> httpx.Response:
+    return httpx.Response(500, text="<html>down</html>")
+
+
+READS = [
+    pytest.param(lambda c: c.instance_tasks("i1"), [], id="instance_tasks"),
+    pytest.param(lambda c: c.tasks(group="Clerk"), [], id="tasks"),
+    pytest.param(lambda c: c.task_variables("t1"), {}, id="task_variables"),
+]
+
+WRITES = [
+    pytest.param(lambda c: c.start_process(process_name="P"), id="start_process"),
+    pytest.param(lambda c: c.start_process_legacy("P"), id="start_process_legacy"),
+    pytest.param(lambda c: c.claim_task("t1", "alice"), id="claim_task"),
+    pytest.param(lambda c: c.unclaim_task("t1", "alice"), id="unclaim_task"),
+    pytest.param(lambda c: c.complete_task("t1", "alice", {"x": 1}), id="complete_task"),
+    pytest.param(lambda c: c.assign_task("t1", ["alice"]), id="assign_task"),
+    pytest.param(lambda c: c.assign_instance("i1", "alice"), id="assign_instance"),
+    pytest.param(lambda c: c.refresh_cache(), id="refresh_cache"),
+    pytest.param(lambda c: c.refresh_process("P"), id="refresh_process"),
+]
+
+
+# -- retries ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("call", "data"), READS)
+async def test_read_is_retried_once_after_a_connection_error_and_succeeds(
+    upstream: respx.Router,
+    client: UpstreamClient,
+    call: Callable[[UpstreamClient], Awaitable[Any]],
+    data: Any,
+) -> None:
+    route = upstream.route().mock(side_effect=[httpx.ConnectError("refused"), _ok(data)])
+    assert await call(client) == data
+    assert route.call_count == 2
+
+
+async def test_read_gives_up_after_its_one_retry(
+    upstream: respx.Router, client: UpstreamClient
+) -> None:
+    route = upstream.route().mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(UpstreamUnavailable):
+        await client.instance_tasks("i1")
+    assert route.call_count == 2
+
+
+async def test_retry_reads_sets_the_number_of_retries(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(UpstreamUnavailable):
+        await make_client(retry_reads=3).instance_tasks("i1")
+    assert route.call_count == 4
+
+
+async def test_read_is_not_retried_when_retry_reads_is_zero(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(UpstreamUnavailable):
+        await make_client(retry_reads=0).instance_tasks("i1")
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param(httpx.ReadTimeout("slow"), id="timeout"),
+        pytest.param(_server_error(), id="server-error"),
+        pytest.param(httpx.Response(404, json=envelope(code=404, message="no")), id="not-found"),
+    ],
+)
+async def test_read_is_not_retried_on_anything_but_a_connection_failure(
+    upstream: respx.Router, client: UpstreamClient, failure: Any
+) -> None:
+    route = upstream.route().mock(side_effect=[failure, _ok([])])
+    with pytest.raises((UpstreamTimeout, UpstreamError, NotFound)):
+        await client.instance_tasks("i1")
+    assert route.call_count == 1
+
+
+async def test_read_dropped_by_a_real_upstream_is_retried(
+    make_client: Factory, make_loopback: Any
+) -> None:
+    server = await make_loopback(behaviour="drop")
+    with pytest.raises(UpstreamUnavailable):
+        await make_client(base_url=server.base_url, transport=None).tasks(user="alice")
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("call", WRITES)
+async def test_write_is_never_retried(
+    upstream: respx.Router,
+    make_client: Factory,
+    call: Callable[[UpstreamClient], Awaitable[Any]],
+) -> None:
+    route = upstream.route().mock(side_effect=[httpx.ConnectError("refused"), _ok("i9")])
+    with pytest.raises(UpstreamUnavailable):
+        await call(make_client(retry_reads=3))
+    assert route.call_count == 1
+
+
+# -- circuit breaker --------------------------------------------------------------------
+
+
+async def _fail(client: UpstreamClient, times: int) -> None:
+    for _ in range(times):
+        with pytest.raises(UpstreamError):
+            await client.claim_task("t1", "alice")
+
+
+async def test_breaker_opens_after_threshold_consecutive_failures(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    upstream.route().mock(return_value=_server_error())
+    client = make_client(breaker_threshold=3)
+    await _fail(client, 2)
+    assert client.circuit_state == "closed"
+    await _fail(client, 1)
+    assert client.circuit_state == "open"
+
+
+async def test_open_circuit_fails_fast_without_a_call(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(return_value=_server_error())
+    client = make_client(breaker_threshold=3)
+    await _fail(client, 3)
+    with pytest.raises(UpstreamUnavailable, match=CIRCUIT_OPEN):
+        await client.instance_tasks("i1")
+    assert route.call_count == 3
+
+
+async def test_timeouts_and_refusals_count_as_failures(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    upstream.route().mock(side_effect=[httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
+    client = make_client(breaker_threshold=2)
+    with pytest.raises(UpstreamTimeout):
+        await client.claim_task("t1", "alice")
+    with pytest.raises(UpstreamUnavailable):
+        await client.claim_task("t1", "alice")
+    assert client.circuit_state == "open"
+
+
+async def test_domain_errors_never_open_the_circuit(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    upstream.route().mock(return_value=httpx.Response(404, json=envelope(code=404, message="no")))
+    client = make_client(breaker_threshold=2)
+    for _ in range(5):
+        with pytest.raises(NotFound):
+            await client.claim_task("t1", "alice")
+    assert client.circuit_state == "closed"
+
+
+async def test_a_success_resets_the_failure_count(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    upstream.route().mock(
+        side_effect=[_server_error(), _server_error(), _ok(), _server_error(), _server_error()]
+    )
+    client = make_client(breaker_threshold=3)
+    await _fail(client, 2)
+    await client.claim_task("t1", "alice")
+    await _fail(client, 2)
+    assert client.circuit_state == "closed"
+
+
+async def test_circuit_half_opens_after_reset_and_a_successful_probe_closes_it(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(side_effect=[_server_error(), _ok([])])
+    client = make_client(breaker_threshold=1, breaker_reset_s=0.05)
+    await _fail(client, 1)
+    assert client.circuit_state == "open"
+    await asyncio.sleep(0.06)
+    assert client.circuit_state == "half_open"
+    assert await client.instance_tasks("i1") == []
+    assert client.circuit_state == "closed"
+    assert route.call_count == 2
+
+
+async def test_failed_probe_opens_the_circuit_again(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(return_value=_server_error())
+    client = make_client(breaker_threshold=1, breaker_reset_s=0.05)
+    await _fail(client, 1)
+    await asyncio.sleep(0.06)
+    await _fail(client, 1)
+    with pytest.raises(UpstreamUnavailable, match=CIRCUIT_OPEN):
+        await client.claim_task("t1", "alice")
+    assert route.call_count == 2
+
+
+async def test_half_open_circuit_lets_exactly_one_probe_through(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    async def slow_ok(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.05)
+        return _ok([])
+
+    route = upstream.route().mock(side_effect=[_server_error(), slow_ok, slow_ok, slow_ok])
+    client = make_client(breaker_threshold=1, breaker_reset_s=0.05)
+    await _fail(client, 1)
+    await asyncio.sleep(0.06)
+    results = await asyncio.gather(
+        *(client.instance_tasks("i1") for _ in range(3)), return_exceptions=True
+    )
+    refused = [r for r in results if isinstance(r, UpstreamUnavailable)]
+    assert (len(refused), route.call_count) == (2, 2)
+
+
+async def test_open_circuit_is_not_retried_for_reads(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(return_value=_server_error())
+    client = make_client(breaker_threshold=1, retry_reads=3)
+    await _fail(client, 1)
+    with pytest.raises(UpstreamUnavailable, match=CIRCUIT_OPEN):
+        await client.instance_tasks("i1")
+    assert route.call_count == 1
+
+
+async def test_ping_is_false_while_the_circuit_is_open_and_makes_no_call(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(return_value=_server_error())
+    client = make_client(breaker_threshold=1)
+    await _fail(client, 1)
+    assert await client.ping() is False
+    assert route.call_count == 1
+
+
+# -- concurrency cap --------------------------------------------------------------------
+
+
+async def test_calls_in_flight_never_exceed_max_concurrency(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    in_flight = peak = 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.02)
+        in_flight -= 1
+        return _ok([])
+
+    route = upstream.route().mock(side_effect=slow)
+    client = make_client(max_concurrency=3)
+    await asyncio.gather(*(client.instance_tasks(f"i{n}") for n in range(12)))
+    assert (peak, route.call_count) == (3, 12)
+
+
+async def test_waiting_for_a_free_slot_is_bounded_by_the_timeout(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.3)
+        return _ok([])
+
+    upstream.route().mock(side_effect=slow)
+    client = make_client(max_concurrency=1, timeout=0.1)
+    first, second = await asyncio.gather(
+        client.instance_tasks("i1"), client.instance_tasks("i2"), return_exceptions=True
+    )
+    assert first == []
+    assert isinstance(second, UpstreamTimeout)
+    assert client.circuit_state == "closed"
+
+
+# -- observer ---------------------------------------------------------------------------
+
+
+class Recorder:
+    """An observer that keeps every (endpoint, outcome, seconds) it is given."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, float]] = []
+
+    def __call__(self, endpoint: str, outcome: str, seconds: float) -> None:
+        self.seen.append((endpoint, outcome, seconds))
+
+    @property
+    def outcomes(self) -> list[tuple[str, str]]:
+        return [(endpoint, outcome) for endpoint, outcome, _ in self.seen]
+
+
+async def test_observer_gets_endpoint_status_and_duration(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.02)
+        return _ok([])
+
+    upstream.route().mock(side_effect=slow)
+    recorder = Recorder()
+    await make_client(observer=recorder).tasks(user="alice")
+    [(endpoint, outcome, seconds)] = recorder.seen
+    assert (endpoint, outcome) == ("tasks_by_principal", "200")
+    assert 0.015 < seconds < 1
+
+
+async def test_observer_is_called_once_per_attempt(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    upstream.route().mock(side_effect=[httpx.ConnectError("refused"), _ok([])])
+    recorder = Recorder()
+    await make_client(observer=recorder).instance_tasks("i1")
+    assert recorder.outcomes == [("tasks_by_instance", "unavailable"), ("tasks_by_instance", "200")]
+
+
+@pytest.mark.parametrize(
+    ("reply", "outcome"),
+    [
+        pytest.param(httpx.Response(409, json=envelope(code=409, message="held")), "409", id="409"),
+        pytest.param(_server_error(), "500", id="500"),
+        pytest.param(httpx.ReadTimeout("slow"), "timeout", id="timeout"),
+        pytest.param(httpx.ConnectError("refused"), "unavailable", id="unavailable"),
+    ],
+)
+async def test_observer_outcome_names_what_happened(
+    upstream: respx.Router, make_client: Factory, reply: Any, outcome: str
+) -> None:
+    upstream.route().mock(side_effect=[reply])
+    recorder = Recorder()
+    with pytest.raises(OnewebError):
+        await make_client(observer=recorder).claim_task("t1", "alice")
+    assert recorder.outcomes == [("claim_task", outcome)]
+
+
+async def test_observer_sees_circuit_open(upstream: respx.Router, make_client: Factory) -> None:
+    upstream.route().mock(return_value=_server_error())
+    recorder = Recorder()
+    client = make_client(observer=recorder, breaker_threshold=1)
+    await _fail(client, 1)
+    with pytest.raises(UpstreamUnavailable):
+        await client.claim_task("t1", "alice")
+    assert recorder.outcomes == [("claim_task", "500"), ("claim_task", "circuit_open")]
+
+
+async def test_failing_observer_never_fails_the_call(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    def broken(endpoint: str, outcome: str, seconds: float) -> None:
+        raise RuntimeError("metrics down")
+
+    upstream.route().mock(return_value=_ok([]))
+    assert await make_client(observer=broken).instance_tasks("i1") == []
