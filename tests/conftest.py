@@ -1,0 +1,160 @@
+"""Factory fixtures shared by every test suite: serve ASGI apps on real loopback sockets.
+
+async def test_something(runtime_factory, serve_factory):
+    runtime = runtime_factory()             # the embedded runtime: free port, temp DB
+    httpx.get(runtime.base_url + "/BPMREST/openapi.json")
+    runtime.restart()                       # same port, same DB, a new app
+    base_url = serve_factory(any_asgi_app)  # any app, served until teardown
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from backend.embedded.app import create_app
+
+STARTUP_TIMEOUT_S = 10.0
+
+
+class _Server:
+    """One uvicorn server in a background thread, on an already bound socket."""
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="on",
+            ws="none",  # no websockets: their legacy module warns on import
+        )
+        self._server = uvicorn.Server(config)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self.port: int = self._socket.getsockname()[1]
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self._socket.close()
+                raise RuntimeError("the uvicorn server did not start")
+            time.sleep(0.005)
+
+    def signal_exit(self) -> None:
+        self._server.should_exit = True
+
+    def join(self) -> None:
+        self._thread.join(STARTUP_TIMEOUT_S)
+        self._socket.close()
+
+    def stop(self) -> None:
+        self.signal_exit()
+        self.join()
+
+
+class RunningRuntime:
+    """An embedded runtime served over HTTP: ``base_url``, ``app``, ``stop()``, ``restart()``."""
+
+    def __init__(self, *, db_path: Path, processes_dir: Path | None) -> None:
+        self.db_path = db_path
+        self.processes_dir = processes_dir
+        self.app: Starlette = create_app(db_path=db_path, processes_dir=processes_dir)
+        self._server: _Server | None = _Server(self.app, 0)
+        try:
+            self._server.start()
+        except BaseException:
+            self.app.state.runtime.close()
+            raise
+        self.port = self._server.port
+        self.base_url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop the server and close the runtime's database; safe to call twice."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self.app.state.runtime.close()
+
+    def _stop_later(self, stopping: list[_Server]) -> None:
+        # uvicorn takes ~0.2 s to wind down; let it do so while the next tests run.
+        if self._server is not None:
+            self._server.signal_exit()
+            stopping.append(self._server)
+            self._server = None
+
+    def restart(self) -> None:
+        """Stop, then serve a new app over the same database and folder, on the same port."""
+        self.stop()
+        self.app = create_app(db_path=self.db_path, processes_dir=self.processes_dir)
+        self._server = _Server(self.app, self.port)
+        self._server.start()
+
+
+class RuntimeFactory(Protocol):
+    """``start(db_path=None, processes_dir=None)``: a running runtime (temp DB by default)."""
+
+    def __call__(
+        self, db_path: Path | None = None, processes_dir: Path | None = None
+    ) -> RunningRuntime: ...
+
+
+@pytest.fixture(scope="session")
+def _stopping_servers() -> Iterator[list[_Server]]:
+    """Servers told to stop at a test's teardown, joined once at the end of the session."""
+    stopping: list[_Server] = []
+    yield stopping
+    for server in stopping:
+        server.join()
+
+
+@pytest.fixture
+def runtime_factory(tmp_path: Path, _stopping_servers: list[_Server]) -> Iterator[RuntimeFactory]:
+    """Start embedded runtimes on free loopback ports; every one is stopped at teardown."""
+    started: list[RunningRuntime] = []
+
+    def start(db_path: Path | None = None, processes_dir: Path | None = None) -> RunningRuntime:
+        db = db_path or tmp_path / f"runtime-{len(started)}.sqlite3"
+        runtime = RunningRuntime(db_path=db, processes_dir=processes_dir)
+        started.append(runtime)
+        return runtime
+
+    yield start
+    for runtime in started:
+        runtime._stop_later(_stopping_servers)
+
+
+class ServeFactory(Protocol):
+    """``serve(app)``: the base URL of ``app`` served by uvicorn on a free loopback port."""
+
+    def __call__(self, app: ASGIApp) -> str: ...
+
+
+@pytest.fixture
+def serve_factory(_stopping_servers: list[_Server]) -> Iterator[ServeFactory]:
+    """Serve any ASGI app (a facade, a recording upstream) over real HTTP until teardown."""
+    started: list[_Server] = []
+
+    def serve(app: ASGIApp) -> str:
+        server = _Server(app, 0)
+        server.start()
+        started.append(server)
+        return f"http://127.0.0.1:{server.port}"
+
+    yield serve
+    for server in started:
+        server.signal_exit()
+        _stopping_servers.append(server)
