@@ -1,0 +1,87 @@
+"""The facade's test harness: a recording upstream and a GraphQL client to a running facade."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from backend.embedded.recorder import Recorder
+from backend.models import API_PREFIX
+
+
+@dataclass
+class Upstream:
+    """The embedded runtime behind a ``Recorder``, served over HTTP."""
+
+    base_url: str
+    recorder: Recorder
+    app: Starlette
+
+    @property
+    def api(self) -> str:
+        return self.base_url + API_PREFIX
+
+    def rest(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call the runtime directly (not recorded as the facade's) and return the envelope's data."""
+        reply = httpx.request(method, self.api + path, **kwargs)
+        body = reply.json()
+        assert body["code"] == 0, body
+        self.recorder.reset()
+        return body["data"]
+
+    def start(self, process_name: str, variables: Mapping[str, Any] | None = None) -> str:
+        instance_id: str = self.rest(
+            "POST",
+            "/process/start",
+            json={"processName": process_name, "object": dict(variables or {})},
+        )
+        return instance_id
+
+    def open_tasks(self, instance_id: str) -> list[dict[str, Any]]:
+        tasks: list[dict[str, Any]] = self.rest("GET", f"/instance/{instance_id}/tasks")
+        return tasks
+
+    def paths(self) -> list[str]:
+        """The paths the facade called since the last reset, below the API prefix."""
+        return self.recorder.paths(API_PREFIX)
+
+
+class Facade:
+    """A running facade and a GraphQL client to it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    async def post(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        user: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = dict(headers or {})
+        if user is not None:
+            sent["X-Remote-User"] = user
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
+            return await client.post(
+                "/graphql", json={"query": query, "variables": dict(variables or {})}, headers=sent
+            )
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        user: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """POST a GraphQL request; the JSON reply (HTTP 200 asserted)."""
+        reply = await self.post(query, variables, user=user, headers=headers)
+        assert reply.status_code == 200, reply.text
+        result: dict[str, Any] = reply.json()
+        return result
