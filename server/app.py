@@ -13,6 +13,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.client import UpstreamClient, make_transport
+from backend.inprocess import in_process_transport
 from resolvers.memory import InstanceIndex
 from schema import build_schema
 
@@ -68,9 +69,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             transport = make_transport(settings.transport, max_concurrency=settings.max_concurrency)
             base_url = str(settings.base_url)
         else:
-            import httpx
-
-            transport = httpx.ASGITransport(app=runtime_app)
+            transport = in_process_transport(runtime_app)
             base_url = EMBEDDED_BASE_URL
         client = UpstreamClient(
             base_url=base_url,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -46,6 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _stop_cleanly_on_signals() -> None:
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again to
+    # whatever handler was there before it: this one makes that a clean exit (status 0).
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_cleanly)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
@@ -56,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     import uvicorn
+
+    _stop_cleanly_on_signals()
 
     if args.command == "runtime":
         from backend.embedded.app import create_app as create_runtime_app

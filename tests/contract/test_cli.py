@@ -56,7 +56,7 @@ def launch(tmp_path: Path) -> Iterator[object]:
     for process in started:
         if process.poll() is None:
             process.kill()
-            process.wait()
+        process.communicate()  # reaps it and closes its pipes
 
 
 def test_export_schema_prints_the_sdl() -> None:
