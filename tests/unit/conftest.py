@@ -90,10 +90,10 @@ class LoopbackUpstream:
     status: int = 200
     extra_headers: tuple[tuple[str, str], ...] = ()
     requests: list[RawRequest] = field(default_factory=list)
+    connections: int = 0
     base_url: str = ""
     _server: asyncio.Server | None = None
     _handlers: set[asyncio.Task[None]] = field(default_factory=set)
-    _closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -101,16 +101,20 @@ class LoopbackUpstream:
         self.base_url = f"http://127.0.0.1:{port}"
 
     async def aclose(self) -> None:
-        self._closing.set()
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+        # Connections the client keeps alive would otherwise wait for a next request.
+        for handler in self._handlers:
+            handler.cancel()
         await asyncio.gather(*self._handlers, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
+        self.connections += 1
         try:
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -133,8 +137,7 @@ class LoopbackUpstream:
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             self.requests.append(RawRequest(method, target, headers, body))
             if self.behaviour == "hang":
-                await self._closing.wait()
-                return
+                await asyncio.Event().wait()  # until aclose cancels this handler
             if self.behaviour == "drop":
                 return
             head = [f"HTTP/1.1 {self.status} X", f"Content-Length: {len(self.body)}"]
