@@ -1,28 +1,20 @@
 """How a call of the upstream client travels: transport, protection, failures, envelope.
 
-Part of the client: ``backend/client.py`` says what each endpoint sends and returns,
-this module carries it. ``UpstreamChannel`` owns the one pooled ``httpx.AsyncClient``
-and guards every attempt: a cap on calls in flight, a circuit breaker, a jittered retry
-of reads on connection failures (stamina), an observer for metrics. ``send`` is the one
-place where httpx exceptions become the typed errors of ``backend.errors``; ``unwrap``
-reads the ONEWEB envelope of every reply.
-
-``make_transport`` picks an aiohttp transport when aiohttp is installed: the httpx API
-at about a quarter of httpx's CPU per call. It is written here rather than taken from
-``httpx-aiohttp``, which lets yarl re-quote the path (``%3B`` in an id goes out as
-``;``) and maps a refused connection to ``httpx.ConnectTimeout``. aiohttp's failures
-are raised as the exceptions httpx's own transport raises, so ``send`` sees the same
-failures whatever the transport.
+``backend/client.py`` says what each endpoint sends and returns; ``UpstreamChannel``
+carries it over one pooled ``httpx.AsyncClient``, guarded by a cap on calls in flight,
+a circuit breaker and a jittered retry of reads (stamina). ``send`` is the one place
+where httpx exceptions become the typed errors of ``backend.errors``; ``unwrap`` reads
+the ONEWEB envelope. ``make_transport`` offers an aiohttp transport (less CPU per call)
+that raises httpx's own exceptions, so ``send`` sees the same failures either way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.cookiejar
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import httpx
@@ -56,9 +48,6 @@ __all__ = [
     "OUTCOME_ERROR",
     "OUTCOME_TIMEOUT",
     "OUTCOME_UNAVAILABLE",
-    "RETRY_WAIT_INITIAL_S",
-    "RETRY_WAIT_JITTER_S",
-    "RETRY_WAIT_MAX_S",
     "TRANSPORT_KINDS",
     "Observer",
     "UpstreamChannel",
@@ -78,9 +67,9 @@ TRANSPORT_KINDS: Final = ("auto", "aiohttp", "httpx")
 
 # Backoff before a read is retried: short, because a caller is waiting, and jittered,
 # so that the retried reads of many requests do not arrive at the same instant.
-RETRY_WAIT_INITIAL_S: Final = 0.05
-RETRY_WAIT_MAX_S: Final = 1.0
-RETRY_WAIT_JITTER_S: Final = 0.05
+_RETRY_WAIT_INITIAL_S: Final = 0.05
+_RETRY_WAIT_MAX_S: Final = 1.0
+_RETRY_WAIT_JITTER_S: Final = 0.05
 
 #: The message of the UpstreamUnavailable raised, without a call, while the circuit is open.
 CIRCUIT_OPEN: Final = "circuit open"
@@ -178,9 +167,9 @@ class UpstreamChannel:
             on=_is_connection_failure,
             attempts=self._retry_reads + 1,
             timeout=None,
-            wait_initial=RETRY_WAIT_INITIAL_S,
-            wait_max=RETRY_WAIT_MAX_S,
-            wait_jitter=RETRY_WAIT_JITTER_S,
+            wait_initial=_RETRY_WAIT_INITIAL_S,
+            wait_max=_RETRY_WAIT_MAX_S,
+            wait_jitter=_RETRY_WAIT_JITTER_S,
         ):
             with attempt:
                 return await self._attempt(endpoint, request)
@@ -362,10 +351,10 @@ def _is_connection_failure(exc: Exception) -> bool:
 class _AiohttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport that sends each request through one pooled ``aiohttp.ClientSession``.
 
-    The URL goes out exactly as httpx built it (``encoded=True``): yarl would otherwise
-    decode ``%3B`` to ``;`` and ``%3D`` to ``=`` inside an id, and a servlet container
-    cuts a path segment at ``;``. The session keeps no cookie: the client is shared by
-    every caller, and one caller's cookie would otherwise ride along on another's call.
+    Written here rather than taken from ``httpx-aiohttp``, which lets yarl re-quote the
+    path (an id's ``%3B`` goes out as ``;``, where a servlet container cuts a segment)
+    and reports a refused connection as a timeout. The URL goes out exactly as httpx
+    built it; the session keeps no cookie (the client is shared by every caller).
     """
 
     def __init__(self, *, max_concurrency: int) -> None:
@@ -386,7 +375,7 @@ class _AiohttpTransport(httpx.AsyncBaseTransport):
                 self._session._retry_connection = False
         timeout = request.extensions.get("timeout", {})
         content = await request.aread()
-        with _aiohttp_errors_as_httpx(request):
+        try:
             async with self._session.request(
                 request.method,
                 yarl.URL(str(request.url), encoded=True),
@@ -401,6 +390,8 @@ class _AiohttpTransport(httpx.AsyncBaseTransport):
                 ),
             ) as response:
                 body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _httpx_error_for(exc, request) from exc
         return httpx.Response(
             response.status, headers=response.raw_headers, content=body, request=request
         )
@@ -410,16 +401,8 @@ class _AiohttpTransport(httpx.AsyncBaseTransport):
             await self._session.close()
 
 
-@contextlib.contextmanager
-def _aiohttp_errors_as_httpx(request: httpx.Request) -> Iterator[None]:
-    """Raise aiohttp's failures as the httpx exceptions httpx's own transport raises."""
-    try:
-        yield
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise _httpx_error_for(exc, request) from exc
-
-
 def _httpx_error_for(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """The httpx exception httpx's own transport raises for what aiohttp raised."""
     message = str(exc) or type(exc).__name__
     kind: type[httpx.TransportError]
     # Timeouts first: aiohttp's timeout errors are also connection errors.

@@ -66,31 +66,15 @@ async def test_read_is_retried_once_after_a_connection_error_and_succeeds(
     assert route.call_count == 2
 
 
-async def test_read_gives_up_after_its_one_retry(
-    upstream: respx.Router, client: UpstreamClient
+@pytest.mark.parametrize(("retry_reads", "tries"), [(None, 2), (0, 1), (3, 4)])
+async def test_failing_read_is_tried_one_more_time_than_retry_reads(
+    upstream: respx.Router, make_client: Factory, retry_reads: int | None, tries: int
 ) -> None:
     route = upstream.route().mock(side_effect=httpx.ConnectError("refused"))
+    settings = {} if retry_reads is None else {"retry_reads": retry_reads}
     with pytest.raises(UpstreamUnavailable):
-        await client.instance_tasks("i1")
-    assert route.call_count == 2
-
-
-async def test_retry_reads_sets_the_number_of_retries(
-    upstream: respx.Router, make_client: Factory
-) -> None:
-    route = upstream.route().mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(UpstreamUnavailable):
-        await make_client(retry_reads=3).instance_tasks("i1")
-    assert route.call_count == 4
-
-
-async def test_read_is_not_retried_when_retry_reads_is_zero(
-    upstream: respx.Router, make_client: Factory
-) -> None:
-    route = upstream.route().mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(UpstreamUnavailable):
-        await make_client(retry_reads=0).instance_tasks("i1")
-    assert route.call_count == 1
+        await make_client(**settings).instance_tasks("i1")
+    assert route.call_count == tries
 
 
 @pytest.mark.parametrize(
