@@ -114,7 +114,7 @@ class Recorder:
             if fault is None:
                 await self.app(scope, receive, send)
             else:
-                await _fail(fault, send, self._released)
+                await _fail(fault, receive, send, self._released)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -123,13 +123,30 @@ class Recorder:
 _HANG_S = 3600.0
 
 
-async def _fail(fault: Fault, send: Send, released: threading.Event) -> None:
-    if fault is Fault.HANG:
-        deadline = time.monotonic() + _HANG_S
-        # A threading.Event, because release() is called from another thread than this loop's;
-        # polling it keeps no thread busy per hanging request.
-        while not released.is_set() and time.monotonic() < deadline:  # noqa: ASYNC110
+async def _hang(receive: Receive, released: threading.Event) -> None:
+    """No answer until the client gives up (disconnects), ``release()``, or an hour passes."""
+    gone = asyncio.Event()
+
+    async def watch_for_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    # Ending with the client keeps a load test's thousands of hangs from piling up here.
+    watcher = asyncio.create_task(watch_for_disconnect())
+    deadline = time.monotonic() + _HANG_S
+    try:
+        # A threading.Event, because release() is called from another thread than this
+        # loop's; polling it keeps no thread busy per hanging request.
+        while not (released.is_set() or gone.is_set()) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+    finally:
+        watcher.cancel()
+
+
+async def _fail(fault: Fault, receive: Receive, send: Send, released: threading.Event) -> None:
+    if fault is Fault.HANG:
+        await _hang(receive, released)
         return
     if fault is Fault.DROP:
         await send({"type": "http.response.start", "status": 200, "headers": []})
