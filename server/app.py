@@ -18,6 +18,7 @@ from resolvers.memory import InstanceIndex
 from schema import build_schema
 
 from .graphql import GraphQLEndpoint
+from .limits import BodySizeLimit, query_limits
 from .settings import Settings
 
 __all__ = ["EMBEDDED_BASE_URL", "create_app", "create_app_from_env"]
@@ -85,10 +86,21 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             if runtime_app is not None:
                 runtime_app.state.runtime.close()
 
-    graphql = GraphQLEndpoint(build_schema(), settings=settings, index=InstanceIndex())
+    limits = query_limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+    )
+    graphql = GraphQLEndpoint(
+        build_schema(extensions=limits), settings=settings, index=InstanceIndex()
+    )
     facade = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                BodySizeLimit(graphql, max_bytes=settings.max_body_bytes),
+                methods=["GET", "POST"],
+            ),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,

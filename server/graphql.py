@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
@@ -14,6 +16,8 @@ from strawberry.schema import BaseSchema
 from resolvers.context import Context, build_context
 from resolvers.memory import InstanceIndex
 
+from .identity import Unauthenticated, build_authenticator
+from .responses import graphql_error_response
 from .settings import Settings
 
 __all__ = ["GraphQLEndpoint"]
@@ -30,7 +34,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
         self._settings = settings
         self._forwarded = settings.forwarded_header_names
-        self._user_header = settings.user_header.lower()
+        self._authenticator = build_authenticator(settings)
         self._index = index
 
     async def get_context(
@@ -41,11 +45,26 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return build_context(
             client=request.app.state.client,
             headers=forwarded,
-            principal=headers.get(self._user_header) or None,
+            principal=self._authenticator.principal(headers),
             index=self._index,
             allow_user_override=self._settings.allow_user_override,
             loaders_enabled=self._settings.loaders,
         )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's view, but every refusal before execution is a GraphQL-shaped JSON error."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        response: Response
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except Unauthenticated as error:
+            challenge = {"WWW-Authenticate": error.challenge} if error.challenge else None
+            response = graphql_error_response(401, None, error.message, headers=challenge)
+        except HTTPException as error:
+            response = graphql_error_response(error.status_code, None, error.reason)
+        await response(scope, receive, send)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .limits import (
+    DEFAULT_MAX_ALIASES,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_TOKENS,
+)
 
 __all__ = ["Settings"]
 
@@ -33,6 +40,44 @@ class Settings(BaseSettings):
         default=True,
         description="Whether a `user` argument may name someone other than the principal.",
     )
+    require_auth: bool = Field(
+        default=False,
+        description="Refuse (HTTP 401) a GraphQL request without a principal.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 secret: bearer tokens signed with it name the principal."
+    )
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="RS256 public key (PEM file) that verifies bearer tokens."
+    )
+    jwt_jwks_file: Path | None = Field(
+        default=None, description="JWKS file whose RS256 keys (by `kid`) verify bearer tokens."
+    )
+    jwt_audience: str | None = Field(
+        default=None, description="Required `aud` of a bearer token (unset: not checked)."
+    )
+    jwt_issuer: str | None = Field(
+        default=None, description="Required `iss` of a bearer token (unset: not checked)."
+    )
+    jwt_claim: str = Field(
+        default="preferred_username,sub",
+        description="Token claims that name the principal, comma-separated; the first present wins.",
+    )
+    jwt_leeway_s: float = Field(
+        default=30.0, ge=0, description="Clock skew allowed when checking `exp` and `nbf`."
+    )
+    max_depth: int = Field(
+        default=DEFAULT_MAX_DEPTH, ge=1, description="Deepest selection nesting of an operation."
+    )
+    max_aliases: int = Field(
+        default=DEFAULT_MAX_ALIASES, ge=0, description="Most aliased fields in one document."
+    )
+    max_tokens: int = Field(
+        default=DEFAULT_MAX_TOKENS, ge=1, description="Most lexical tokens in one document."
+    )
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Largest request body, in bytes."
+    )
     loaders: bool = Field(
         default=True,
         description="Batch and cache upstream reads per request (off: for comparison).",
@@ -56,3 +101,8 @@ class Settings(BaseSettings):
         return tuple(
             name.strip().lower() for name in self.forward_headers.split(",") if name.strip()
         )
+
+    @property
+    def jwt_claim_names(self) -> tuple[str, ...]:
+        """The claims that name the principal, in order, blanks dropped."""
+        return tuple(name.strip() for name in self.jwt_claim.split(",") if name.strip())

@@ -1,0 +1,159 @@
+"""Who is asking: the request's principal, from a verified JWT bearer token or a trusted header.
+
+With no JWT key configured, the principal is the trusted header (``X-Remote-User`` by
+default) that an authenticating proxy in front of the facade sets. With a key
+configured (an HS256 secret, an RS256 public key PEM file or a JWKS file), the principal
+is a claim of the verified bearer token, and the trusted header is ignored: a client
+could set it itself. A bad, expired or wrongly signed token raises ``Unauthenticated``.
+
+>>> authenticator = build_authenticator(settings)
+>>> authenticator.principal(request.headers)
+'alice'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from .settings import Settings
+
+__all__ = [
+    "Authenticator",
+    "BearerToken",
+    "TrustedHeader",
+    "Unauthenticated",
+    "build_authenticator",
+]
+
+_BEARER = "bearer "
+
+
+class Unauthenticated(Exception):
+    """The request's credentials are missing (where required), invalid or expired.
+
+    ``challenge`` is the ``WWW-Authenticate`` header value to answer with, if any.
+    """
+
+    def __init__(self, message: str, *, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.challenge = challenge
+
+
+class Authenticator(Protocol):
+    """Finds the principal of a request from its headers."""
+
+    def principal(self, headers: Mapping[str, str]) -> str | None:
+        """The principal, None if anonymous; raises ``Unauthenticated``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedHeader:
+    """The principal is a header that a proxy in front of the facade sets and vouches for."""
+
+    header: str = "X-Remote-User"
+    required: bool = False
+
+    def principal(self, headers: Mapping[str, str]) -> str | None:
+        principal = headers.get(self.header.lower()) or None
+        if principal is None and self.required:
+            raise Unauthenticated(f"authentication required: no {self.header} header")
+        return principal
+
+
+@dataclass(frozen=True, slots=True)
+class BearerToken:
+    """The principal is a claim of a JWT bearer token verified with the configured keys.
+
+    ``keys`` maps an algorithm (``HS256``, ``RS256``) to the key that verifies it, and
+    ``key_set`` holds RS256 keys by ``kid``; the token's own ``alg`` picks among them, so
+    a public key is never used as an HMAC secret.
+    """
+
+    keys: Mapping[str, Any] = field(default_factory=dict)
+    key_set: jwt.PyJWKSet | None = None
+    claims: Sequence[str] = ("preferred_username", "sub")
+    audience: str | None = None
+    issuer: str | None = None
+    leeway_s: float = 0.0
+    required: bool = False
+
+    def principal(self, headers: Mapping[str, str]) -> str | None:
+        authorization = headers.get("authorization", "")
+        if not authorization.lower().startswith(_BEARER):
+            if self.required:
+                raise Unauthenticated(
+                    "authentication required: no bearer token", challenge="Bearer"
+                )
+            return None
+        token = authorization[len(_BEARER) :].strip()
+        try:
+            header = jwt.get_unverified_header(token)
+            algorithm = str(header.get("alg"))
+            claims = jwt.decode(
+                token,
+                self._key(algorithm, header.get("kid")),
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["exp"], "verify_aud": self.audience is not None},
+            )
+        except jwt.PyJWTError as error:
+            raise _invalid(f"invalid token: {error}") from None
+        for name in self.claims:
+            value = claims.get(name)
+            if isinstance(value, str) and value:
+                return value
+        raise _invalid(f"the token has none of the claims {', '.join(self.claims)}")
+
+    def _key(self, algorithm: str, kid: object) -> Any:
+        if algorithm == "RS256" and self.key_set is not None:
+            matching = [
+                key.key
+                for key in self.key_set.keys
+                if key.key_type == "RSA"
+                and key.public_key_use in (None, "sig")
+                and (kid is None or key.key_id == kid)
+            ]
+            if len(matching) == 1:
+                return matching[0]
+            if "RS256" not in self.keys:
+                raise jwt.InvalidKeyError(f"no single signing key in the key set for kid {kid!r}")
+        if algorithm not in self.keys:
+            raise jwt.InvalidAlgorithmError(f"algorithm {algorithm!r} is not accepted")
+        return self.keys[algorithm]
+
+
+def _invalid(message: str) -> Unauthenticated:
+    return Unauthenticated(message, challenge='Bearer error="invalid_token"')
+
+
+def build_authenticator(settings: Settings) -> Authenticator:
+    """The authenticator the settings describe: bearer tokens if any JWT key is set."""
+    keys: dict[str, Any] = {}
+    if settings.jwt_secret is not None:
+        keys["HS256"] = settings.jwt_secret.get_secret_value().encode()
+    if settings.jwt_public_key_file is not None:
+        keys["RS256"] = load_pem_public_key(Path(settings.jwt_public_key_file).read_bytes())
+    key_set = None
+    if settings.jwt_jwks_file is not None:
+        key_set = jwt.PyJWKSet.from_json(Path(settings.jwt_jwks_file).read_text())
+    if not keys and key_set is None:
+        return TrustedHeader(settings.user_header, required=settings.require_auth)
+    return BearerToken(
+        keys=keys,
+        key_set=key_set,
+        claims=settings.jwt_claim_names,
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        leeway_s=settings.jwt_leeway_s,
+        required=settings.require_auth,
+    )
