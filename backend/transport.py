@@ -11,10 +11,12 @@ that raises httpx's own exceptions, so ``send`` sees the same failures either wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.cookiejar
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
@@ -120,6 +122,14 @@ class UpstreamChannel:
         self._retry_reads = retry_reads
         self._observer = observer
         self._slots = asyncio.Semaphore(max_concurrency)
+        # With the aiohttp transport, calls skip httpx's client layer (URL and Request
+        # objects, cookie extraction, auth and redirect hooks, a Response per call):
+        # that layer cost more CPU per call than aiohttp itself (py-spy, bench/README.md).
+        # httpx's client still serves every other transport, and the tests' mocks.
+        self._direct: _AiohttpTransport | None = None
+        if isinstance(transport, _AiohttpTransport) and not base.userinfo:
+            self._direct = transport
+        self._origin = f"{base.scheme}://{base.netloc.decode('ascii')}"
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout),
@@ -153,16 +163,30 @@ class UpstreamChannel:
 
         data = await channel.call("tasks_by_instance", "GET", "/instance/i1/tasks", ...)
         """
-        request = self._http.build_request(
-            method,
-            self.base_url.copy_with(raw_path=(self._prefix + path).encode("ascii")),
-            headers=headers,
-            content=None if body is None else orjson.dumps(body),
-        )
-        if body is not None:
-            request.headers["Content-Type"] = "application/json"
+        request: httpx.Request | _Direct
+        if self._direct is not None:
+            request = _Direct.prepare(method, self._origin + self._prefix + path, body, headers)
+        else:
+            request = self._http.build_request(
+                method,
+                self.base_url.copy_with(raw_path=(self._prefix + path).encode("ascii")),
+                headers=headers,
+                content=None if body is None else orjson.dumps(body),
+            )
+            if body is not None:
+                request.headers["Content-Type"] = "application/json"
         if not read or self._retry_reads == 0:
             return await self._attempt(endpoint, request)
+        try:
+            # Most reads succeed at once: only a read whose first try failed pays for
+            # stamina's retry machinery (a tenth of an inbox query's CPU when every read
+            # entered it). Its first attempt re-raises that failure, so the waits and the
+            # number of tries are stamina's own.
+            return await self._attempt(endpoint, request)
+        except UpstreamUnavailable as exc:
+            if not _is_connection_failure(exc):
+                raise
+            first_failure = exc
         async for attempt in stamina.retry_context(
             on=_is_connection_failure,
             attempts=self._retry_reads + 1,
@@ -172,18 +196,25 @@ class UpstreamChannel:
             wait_jitter=_RETRY_WAIT_JITTER_S,
         ):
             with attempt:
+                if attempt.num == 1:
+                    raise first_failure
                 return await self._attempt(endpoint, request)
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
-    async def _attempt(self, endpoint: str, request: httpx.Request) -> Any:
+    async def _attempt(self, endpoint: str, request: httpx.Request | _Direct) -> Any:
         """One try: through the breaker and the concurrency cap, to the envelope's ``data``."""
         if not self.breaker.allow():
             self._observe(endpoint, OUTCOME_CIRCUIT_OPEN, 0.0)
             raise UpstreamUnavailable(CIRCUIT_OPEN, endpoint=endpoint)
         try:
             # Waiting for a slot is bounded too. Running out of slots is local load,
-            # not an upstream failure, so it gives the breaker no verdict.
-            async with asyncio.timeout(self._timeout):
+            # not an upstream failure, so it gives the breaker no verdict. A free slot is
+            # taken without arming that timer: on uvloop, arming and cancelling a timer
+            # per call cost more CPU than the rest of the call's bookkeeping (py-spy).
+            if self._slots.locked():
+                async with asyncio.timeout(self._timeout):
+                    await self._slots.acquire()
+            else:
                 await self._slots.acquire()
         except TimeoutError:
             self.breaker.release()
@@ -197,14 +228,14 @@ class UpstreamChannel:
         started = time.perf_counter()
         try:
             try:
-                response = await send(self._http, request, endpoint=endpoint)
+                status, content = await self._exchange(endpoint, request)
             except UpstreamFailure as exc:
                 self._observe(endpoint, _outcome(exc), time.perf_counter() - started)
                 raise
             finally:
                 self._slots.release()
-            self._observe(endpoint, str(response.status_code), time.perf_counter() - started)
-            data = unwrap(endpoint, response.status_code, response.content)
+            self._observe(endpoint, str(status), time.perf_counter() - started)
+            data = unwrap(endpoint, status, content)
         except UpstreamFailure:
             self.breaker.record_failure()
             raise
@@ -216,6 +247,15 @@ class UpstreamChannel:
             raise
         self.breaker.record_success()
         return data
+
+    async def _exchange(self, endpoint: str, request: httpx.Request | _Direct) -> tuple[int, bytes]:
+        """Send one request: the reply's status and body, or the typed error of its failure."""
+        if isinstance(request, _Direct):
+            assert self._direct is not None
+            with _typed_errors(endpoint):
+                return await self._direct.exchange(request, timeout_s=self._timeout)
+        response = await send(self._http, request, endpoint=endpoint)
+        return response.status_code, response.content
 
     def _observe(self, endpoint: str, outcome: str, seconds: float) -> None:
         if self._observer is None:
@@ -256,8 +296,16 @@ async def send(http: httpx.AsyncClient, request: httpx.Request, *, endpoint: str
 
     response = await send(http, request, endpoint="tasks_by_instance")
     """
-    try:
+    with _typed_errors(endpoint):
         return await http.send(request)
+    raise AssertionError("unreachable: the block returns or raises")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def _typed_errors(endpoint: str) -> Iterator[None]:
+    """httpx's exceptions as the typed errors of ``backend.errors``."""
+    try:
+        yield
     except httpx.TimeoutException as exc:
         raise UpstreamTimeout(
             f"no answer from upstream within the timeout ({type(exc).__name__})", endpoint=endpoint
@@ -348,6 +396,30 @@ def _is_connection_failure(exc: Exception) -> bool:
     return isinstance(exc, UpstreamUnavailable) and exc.__cause__ is not None
 
 
+@dataclass(frozen=True, slots=True)
+class _Direct:
+    """A request for ``_AiohttpTransport.exchange``: the URL already percent-encoded."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes | None
+
+    @classmethod
+    def prepare(
+        cls, method: str, url: str, body: object | None, headers: Mapping[str, str] | None
+    ) -> _Direct:
+        """The request with the channel's default headers, the caller's, and a JSON body."""
+        sent = {"accept": "application/json", "user-agent": _USER_AGENT}
+        if headers:
+            sent.update((name.lower(), value) for name, value in headers.items())
+        content = None
+        if body is not None:
+            content = orjson.dumps(body)
+            sent["content-type"] = "application/json"
+        return cls(method, url, sent, content)
+
+
 class _AiohttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport that sends each request through one pooled ``aiohttp.ClientSession``.
 
@@ -360,8 +432,9 @@ class _AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_concurrency: int) -> None:
         self._max_concurrency = max_concurrency
         self._session: aiohttp.ClientSession | None = None
+        self._timeout: aiohttp.ClientTimeout | None = None
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def _session_in_loop(self) -> aiohttp.ClientSession:
         if self._session is None:  # built here, inside the running event loop
             connector = aiohttp.TCPConnector(
                 limit=self._max_concurrency, keepalive_timeout=KEEPALIVE_EXPIRY_S
@@ -373,10 +446,38 @@ class _AiohttpTransport(httpx.AsyncBaseTransport):
             # are the channel's decision (reads only, retry_reads times), as with httpx.
             if "_retry_connection" in aiohttp.ClientSession.ATTRS:
                 self._session._retry_connection = False
+        return self._session
+
+    async def exchange(self, request: _Direct, *, timeout_s: float) -> tuple[int, bytes]:
+        """Send ``request`` straight through aiohttp: the reply's status and body.
+
+        The channel's fast path, without httpx objects; failures raise the httpx
+        exceptions ``handle_async_request`` raises, for the channel to map as usual.
+        """
+        session = self._session_in_loop()
+        if self._timeout is None or self._timeout.sock_read != timeout_s:
+            self._timeout = aiohttp.ClientTimeout(
+                connect=timeout_s, sock_connect=timeout_s, sock_read=timeout_s
+            )
+        try:
+            async with session.request(
+                request.method,
+                yarl.URL(request.url, encoded=True),
+                headers=request.headers,
+                data=request.content,
+                allow_redirects=False,
+                timeout=self._timeout,
+            ) as response:
+                return response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _httpx_error_for(exc, httpx.Request(request.method, request.url)) from exc
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session_in_loop()
         timeout = request.extensions.get("timeout", {})
         content = await request.aread()
         try:
-            async with self._session.request(
+            async with session.request(
                 request.method,
                 yarl.URL(str(request.url), encoded=True),
                 headers=request.headers.multi_items(),
