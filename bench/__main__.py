@@ -1,0 +1,213 @@
+"""``python -m bench`` (``make bench``): every scenario against the real facade, in one run.
+
+1. Snapshot: the embedded runtime (real BPMN) answers each scenario once through the
+   facade; its replies are recorded (``bench.snapshot``).
+2. A canned upstream replays them with injectable latency and counts calls
+   (``bench.upstream``); a load generator sends the queries (``bench.load``); the facade
+   runs as ``oneweb-graphql serve --upstream URL --workers N``. Each is its own process.
+3. For loaders on (1 worker), loaders off (1 worker) and loaders on (2 workers): upstream
+   calls per query, p50/p95 at upstream latency 0 and 20 ms, facade CPU per query, and
+   requests/s at concurrency 1, 8 and 32.
+
+Prints a table, writes ``bench/results.json`` and ``bench/latency.png``.
+
+    python -m bench [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import report, snapshot
+from .processes import Facade, LoadGenerator, Upstream
+from .scenarios import Scenario, inbox
+
+HERE = Path(__file__).resolve().parent
+LATENCIES_MS = (0, 20)
+CONCURRENCIES = (1, 8, 32)
+#: Upstream calls in flight per facade process: the inbox's second level is 25 calls wide.
+MAX_CONCURRENCY = 32
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+def _samples(scenario: Scenario, latency_ms: int, quick: bool) -> int:
+    """How many sequential queries to time: about 2-4 s each."""
+    per_query_ms = max(scenario.levels * latency_ms, 1) + 8
+    budget_ms = 1500 if quick else 4000
+    return max(6, min(300, int(budget_ms / per_query_ms)))
+
+
+def _check(scenario: Scenario, reply: dict[str, Any]) -> None:
+    if "errors" in reply:
+        raise RuntimeError(f"{scenario.name}: {reply['errors'][:3]}")
+    for field, value in reply["data"].items():
+        if isinstance(value, dict) and value.get("errors"):
+            raise RuntimeError(f"{scenario.name}: {field}: {value['errors']}")
+
+
+def _measure_scenario(
+    scenario: Scenario, facade: Facade, upstream: Upstream, load: LoadGenerator, quick: bool
+) -> dict[str, Any]:
+    """Calls per query, then latency (and CPU at latency 0) of sequential queries."""
+    upstream.set_latency(0)
+    _check(scenario, facade.post(scenario.body(), scenario.headers))
+    upstream.reset()
+    facade.post(scenario.body(), scenario.headers)
+    calls, missing = upstream.calls()
+    if missing:
+        raise RuntimeError(f"{scenario.name}: not in the snapshot: {missing}")
+    result: dict[str, Any] = {
+        "scenario": scenario.name,
+        "comparison": scenario.comparison,
+        "note": scenario.note,
+        "calls": calls,
+        "lower_bound": scenario.lower_bound,
+        "levels": scenario.levels,
+        "latency": {},
+    }
+    body, headers = scenario.body(), scenario.headers
+    for latency_ms in LATENCIES_MS:
+        upstream.set_latency(latency_ms)
+        count = _samples(scenario, latency_ms, quick)
+        load.run(facade.graphql, body, headers, concurrency=1, count=max(3, count // 10))
+        cpu_before = facade.cpu_seconds()
+        run = load.run(facade.graphql, body, headers, concurrency=1, count=count)
+        cpu = facade.cpu_seconds() - cpu_before
+        latencies = run["latencies_ms"]
+        limit_ms = scenario.levels * latency_ms
+        p50 = _percentile(latencies, 50)
+        entry = {
+            "upstream_ms": latency_ms,
+            "queries": len(latencies),
+            "p50_ms": round(p50, 2),
+            "p95_ms": round(_percentile(latencies, 95), 2),
+            "limit_ms": limit_ms,
+            "p50_over_limit": round(p50 / limit_ms, 3) if limit_ms else None,
+        }
+        if latency_ms == 0:
+            entry["cpu_ms_per_query"] = round(cpu * 1000 / len(latencies), 2)
+            result["cpu_ms_per_query"] = entry["cpu_ms_per_query"]
+        result["latency"][str(latency_ms)] = entry
+    upstream.set_latency(0)
+    return result
+
+
+def _measure_throughput(
+    scenario: Scenario,
+    facade: Facade,
+    load: LoadGenerator,
+    *,
+    label: str,
+    workers: int,
+    quick: bool,
+) -> list[dict[str, Any]]:
+    """Requests/s and latency of ``scenario`` at each concurrency, upstream latency 0."""
+    body, headers = scenario.body(), scenario.headers
+    seconds = 1.5 if quick else 4.0
+    rows = []
+    for concurrency in CONCURRENCIES:
+        load.run(facade.graphql, body, headers, concurrency=concurrency, seconds=0.5)
+        run = load.run(facade.graphql, body, headers, concurrency=concurrency, seconds=seconds)
+        latencies = run["latencies_ms"]
+        rows.append(
+            {
+                "config": label,
+                "workers": workers,
+                "concurrency": concurrency,
+                "queries": len(latencies),
+                "rps": round(len(latencies) / run["seconds"], 1),
+                "p50_ms": round(_percentile(latencies, 50), 2),
+                "p95_ms": round(_percentile(latencies, 95), 2),
+            }
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the facade (see bench/README.md).")
+    parser.add_argument("--quick", action="store_true", help="fewer samples, shorter runs")
+    parser.add_argument("--out", type=Path, default=HERE, help="where results go (default bench/)")
+    args = parser.parse_args()
+    started = time.monotonic()
+    env = {"ONEWEB_MAX_CONCURRENCY": str(MAX_CONCURRENCY)}
+
+    with tempfile.TemporaryDirectory(prefix="oneweb-bench-") as tmp:
+        snapshot_path = Path(tmp) / "snapshot.json"
+        print("snapshot: recording the embedded runtime's replies ...", flush=True)
+        scenarios = snapshot.take(snapshot_path)
+        upstream = Upstream(snapshot_path)
+        load = LoadGenerator()
+        results: list[dict[str, Any]] = []
+        throughput: list[dict[str, Any]] = []
+        try:
+            configs = (
+                ("loaders on", True, 1, scenarios),
+                ("loaders off", False, 1, [inbox(snapshot.INBOX_USER, comparison=True)]),
+                ("loaders on", True, 2, []),
+            )
+            for label, loaders, workers, measured in configs:
+                print(f"facade: {label}, {workers} worker(s) ...", flush=True)
+                facade = Facade(
+                    upstream.url,
+                    workers=workers,
+                    env={**env, "ONEWEB_LOADERS": str(loaders).lower()},
+                    log=Path(tmp) / "facade.log",
+                )
+                try:
+                    for scenario in measured:
+                        results.append(
+                            _measure_scenario(scenario, facade, upstream, load, args.quick)
+                        )
+                    throughput += _measure_throughput(
+                        inbox(snapshot.INBOX_USER, comparison=not loaders),
+                        facade,
+                        load,
+                        label=label,
+                        workers=workers,
+                        quick=args.quick,
+                    )
+                finally:
+                    facade.stop()
+        finally:
+            load.stop()
+            upstream.stop()
+
+    summary = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "make bench" + (" (python -m bench --quick)" if args.quick else ""),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "setup": {
+            "upstream": "canned replies recorded from the embedded runtime (bench/upstream.py)",
+            "ONEWEB_MAX_CONCURRENCY": MAX_CONCURRENCY,
+            "throughput_scenario": "inbox, upstream latency 0",
+        },
+        "scenarios": results,
+        "throughput": throughput,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    summary["targets"] = report.targets(summary)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report.write(summary, args.out)
+    print(report.table(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,215 @@
+"""The benchmark's processes: the facade (the real ``oneweb-graphql serve``), the canned
+upstream and the load generator, each started on its own so none takes another's CPU
+unnoticed, plus the CPU time a process (and its workers) has used."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+__all__ = ["Facade", "LoadGenerator", "Upstream", "cpu_seconds", "free_port"]
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_TIMEOUT_S = 20.0
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its descendants (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / _TICKS
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            kids = [int(kid) for kid in children.read().split()]
+    except OSError:
+        kids = []
+    for kid in kids:
+        try:
+            total += cpu_seconds(kid)
+        except OSError:
+            pass
+    return total
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _command(script: str, module: str) -> list[str]:
+    # The console script next to this interpreter, as a user runs it; else the module.
+    installed = Path(sys.executable).parent / script
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", module]
+
+
+class Facade:
+    """``oneweb-graphql serve --upstream URL --workers N`` on a free port, until ``stop``."""
+
+    def __init__(
+        self, upstream: str, *, workers: int, env: Mapping[str, str], log: Path | None = None
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [
+            *_command("oneweb-graphql", "server.cli"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--upstream",
+            upstream,
+            "--workers",
+            str(workers),
+        ]
+        # Its access log goes to a file: a terminal would make the bench measure the terminal.
+        self._log = open(log or os.devnull, "ab")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=self._log, stderr=self._log
+        )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the facade exited with {self.process.returncode}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        else:
+            _stop(self.process)
+            raise RuntimeError("the facade did not start")
+        # Workers answer /healthz one by one: let all of them come up.
+        time.sleep(0.5 if workers > 1 else 0)
+
+    @property
+    def graphql(self) -> str:
+        return self.url + "/graphql"
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def post(self, body: str, headers: Mapping[str, str]) -> dict[str, Any]:
+        reply = httpx.post(
+            self.graphql,
+            content=body,
+            headers={"content-type": "application/json", **headers},
+            timeout=60,
+        )
+        reply.raise_for_status()
+        result: dict[str, Any] = reply.json()
+        return result
+
+    def stop(self) -> None:
+        _stop(self.process)
+        self._log.close()
+
+
+class Upstream:
+    """``python -m bench.upstream`` serving a snapshot on a free port, until ``stop``."""
+
+    def __init__(self, snapshot: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "bench.upstream", "--snapshot", str(snapshot)]
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != "ready":
+            _stop(self.process)
+            raise RuntimeError("the canned upstream did not start")
+        self._http = httpx.Client(base_url=self.url + "/__bench", timeout=5)
+
+    def set_latency(self, ms: float) -> None:
+        self._http.post("/latency", params={"ms": ms}).raise_for_status()
+
+    def reset(self) -> None:
+        self._http.post("/reset").raise_for_status()
+
+    def calls(self) -> tuple[int, list[str]]:
+        """Calls since the last reset, and the first requests the snapshot had no reply for."""
+        state = self._http.get("/calls").json()
+        return int(state["calls"]), list(state["missing"])
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        self._http.close()
+        _stop(self.process)
+
+
+class LoadGenerator:
+    """``python -m bench.load``, one JSON command per line in, one JSON result per line out."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.load"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(
+        self,
+        url: str,
+        body: str,
+        headers: Mapping[str, str],
+        *,
+        concurrency: int,
+        count: int | None = None,
+        seconds: float | None = None,
+    ) -> dict[str, Any]:
+        command: dict[str, Any] = {
+            "url": url,
+            "body": body,
+            "headers": dict(headers),
+            "concurrency": concurrency,
+        }
+        if count is not None:
+            command["count"] = count
+        if seconds is not None:
+            command["seconds"] = seconds
+        stdin: IO[str] | None = self.process.stdin
+        assert stdin is not None and self.process.stdout is not None
+        stdin.write(json.dumps(command) + "\n")
+        stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the load generator died")
+        result: dict[str, Any] = json.loads(line)
+        if result["failures"]:
+            raise RuntimeError(f"{result['failures']} failed requests, e.g. {result['failure']}")
+        return result
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        _stop(self.process)

@@ -1,0 +1,148 @@
+"""The benchmark's report: the targets of issue 4, the printed table, results.json, latency.png."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["table", "targets", "write"]
+
+INBOX_LATENCY_RATIO = 1.25
+INBOX_CPU_MS = 10.0
+WORKER_SCALING = 1.7
+
+
+def _rps(summary: dict[str, Any], config: str, workers: int, concurrency: int) -> float:
+    for row in summary["throughput"]:
+        if (row["config"], row["workers"], row["concurrency"]) == (config, workers, concurrency):
+            return float(row["rps"])
+    return 0.0
+
+
+def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with its measured value and whether it is met."""
+    held = [s for s in summary["scenarios"] if not s["comparison"]]
+    inbox = next(s for s in held if s["scenario"] == "inbox")
+    ratio = inbox["latency"]["20"]["p50_over_limit"]
+    one = _rps(summary, "loaders on", 1, 32)
+    two = _rps(summary, "loaders on", 2, 32)
+    scaling = two / one if one else 0.0
+    return [
+        {
+            "target": "upstream calls = lower bound in every scenario",
+            "measured": ", ".join(f"{s['scenario']} {s['calls']}/{s['lower_bound']}" for s in held),
+            "met": all(s["calls"] == s["lower_bound"] for s in held),
+        },
+        {
+            "target": f"inbox p50 at 20 ms upstream <= {INBOX_LATENCY_RATIO}x the 40 ms limit",
+            "measured": f"{inbox['latency']['20']['p50_ms']} ms = {ratio}x",
+            "met": ratio <= INBOX_LATENCY_RATIO,
+        },
+        {
+            "target": f"facade CPU <= {INBOX_CPU_MS:g} ms per inbox query",
+            "measured": f"{inbox['cpu_ms_per_query']} ms",
+            "met": inbox["cpu_ms_per_query"] <= INBOX_CPU_MS,
+        },
+        {
+            "target": f"requests/s with 2 workers >= {WORKER_SCALING}x 1 worker at concurrency 32",
+            "measured": f"{two:.0f} / {one:.0f} = {scaling:.2f}x",
+            "met": scaling >= WORKER_SCALING,
+        },
+    ]
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(row[n]) for row in [header, *rows]) for n in range(len(header))]
+    lines = [_row(header, widths), _row(["-" * w for w in widths], widths)]
+    return "\n".join([*lines, *(_row(row, widths) for row in rows)])
+
+
+def table(summary: dict[str, Any]) -> str:
+    """The report as fixed-width text."""
+    scenario_rows = []
+    for s in summary["scenarios"]:
+        zero, twenty = s["latency"]["0"], s["latency"]["20"]
+        scenario_rows.append(
+            [
+                s["scenario"],
+                f"{s['calls']}/{s['lower_bound']}",
+                f"{zero['p50_ms']:.1f}/{zero['p95_ms']:.1f}",
+                f"{twenty['p50_ms']:.1f}/{twenty['p95_ms']:.1f}",
+                f"{twenty['limit_ms']}",
+                f"{twenty['p50_over_limit']:.2f}x",
+                f"{s['cpu_ms_per_query']:.2f}",
+            ]
+        )
+    throughput_rows = [
+        [
+            f"{row['config']}, {row['workers']}w",
+            str(row["concurrency"]),
+            f"{row['rps']:.0f}",
+            f"{row['p50_ms']:.1f}/{row['p95_ms']:.1f}",
+        ]
+        for row in summary["throughput"]
+    ]
+    target_rows = [
+        ["met" if t["met"] else "MISSED", t["target"], t["measured"]] for t in summary["targets"]
+    ]
+    return "\n\n".join(
+        [
+            f"oneweb-graphql bench, {summary['date']}, {summary['machine']['cpus']} CPUs, "
+            f"Python {summary['machine']['python']}, {summary['seconds']} s",
+            _grid(
+                [
+                    "scenario",
+                    "calls/bound",
+                    "p50/p95 ms @0",
+                    "p50/p95 ms @20",
+                    "limit ms",
+                    "p50/limit",
+                    "CPU ms/q @0",
+                ],
+                scenario_rows,
+            ),
+            _grid(["inbox throughput @0 ms", "conc.", "req/s", "p50/p95 ms"], throughput_rows),
+            _grid(["target", "what", "measured"], target_rows),
+        ]
+    )
+
+
+def _plot(summary: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    configs: dict[str, list[dict[str, Any]]] = {}
+    for row in summary["throughput"]:
+        configs.setdefault(f"{row['config']}, {row['workers']} worker(s)", []).append(row)
+    for (label, rows), color in zip(configs.items(), ("C0", "C3", "C2"), strict=False):
+        x = [row["concurrency"] for row in rows]
+        axes.plot(x, [row["p50_ms"] for row in rows], "o-", color=color, label=f"{label}: p50")
+        axes.plot(x, [row["p95_ms"] for row in rows], "s--", color=color, label=f"{label}: p95")
+    axes.set_xscale("log", base=2)
+    axes.set_xticks(sorted({row["concurrency"] for row in summary["throughput"]}))
+    axes.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    axes.set_xlabel("concurrent clients")
+    axes.set_ylabel("inbox query latency (ms)")
+    axes.set_title("Inbox latency vs concurrency (upstream latency 0, canned upstream)")
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write(summary: dict[str, Any], folder: Path) -> None:
+    """``results.json`` and, where matplotlib is installed, ``latency.png``."""
+    (folder / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    try:
+        _plot(summary, folder / "latency.png")
+    except ImportError:
+        print("matplotlib is not installed (pip install -e '.[bench]'): no latency.png")
