@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from backend.models import API_PREFIX
 
+from .conftest import FacadeFactory
 from .harness import Facade, Upstream
 
 INBOX = """query($user: String!) { tasks(user: $user) { nodes {
@@ -127,3 +128,16 @@ async def test_dot_segment_ids_are_rejected_before_any_call(
         )
         assert reply["data"]["completeTask"]["errors"] == [{"code": "BAD_USER_INPUT"}]
     assert upstream.paths() == []
+
+
+async def test_forwarded_headers_are_the_configured_ones(
+    facade_factory: FacadeFactory, upstream: Upstream
+) -> None:
+    facade = facade_factory(upstream.base_url, forward_headers="X-Tenant")
+    await facade.execute(
+        '{ tasks(group: "Clerk") { totalCount } }',
+        headers={"X-Tenant": "hotel-7", "Authorization": "Bearer a"},
+    )
+    [call] = upstream.recorder.calls
+    assert call.headers["x-tenant"] == "hotel-7"
+    assert "authorization" not in call.headers
