@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorCodes, is_unexpected
@@ -33,14 +33,16 @@ class FacadeSchema(strawberry.Schema):
 def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
     """The facade's schema, with the extensions the server adds (limits, metrics).
 
-    Parsing and validating a document are cached (bounded LRUs, keyed by the query text,
-    the parse options and the validation rules): an inbox screen sends the same query
-    again and again, and validating it cost more CPU than executing it.
+    Validation is cached (a bounded LRU keyed by the document and the validation rules):
+    an inbox screen sends the same query again and again, and validating it cost more CPU
+    than executing it.
     """
     return FacadeSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[ParserCache, ValidationCache, ErrorCodes, *(extensions or [])],
+        # No ParserCache: it parses inside its own hook, before the token limit can mark
+        # the error. Validation, the costly step, is cached (keyed by the rules too).
+        extensions=[ErrorCodes, *(extensions or []), ValidationCache],
     )
 
 
