@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from backend.errors import BadInput, Forbidden, OnewebError
 
-from .loaders import Loaders, build_loaders
+from .loaders import BatchObserver, Loaders, build_loaders
 from .memory import InstanceIndex, TaskMemory
 
 if TYPE_CHECKING:
@@ -65,10 +65,13 @@ def build_context(
     index: InstanceIndex,
     allow_user_override: bool = True,
     loaders_enabled: bool = True,
+    on_batch: BatchObserver | None = None,
 ) -> Context:
     """A fresh ``Context`` whose loaders are bound to exactly these credentials."""
     memory = TaskMemory(index)
-    loaders = build_loaders(client, headers=headers, memory=memory, enabled=loaders_enabled)
+    loaders = build_loaders(
+        client, headers=headers, memory=memory, enabled=loaders_enabled, on_batch=on_batch
+    )
     return Context(
         client=client,
         headers=headers,

@@ -22,11 +22,13 @@ from .memory import TaskMemory
 if TYPE_CHECKING:
     from backend.client import UpstreamClient
 
-__all__ = ["Loader", "Loaders", "PrincipalKey", "build_loaders"]
+__all__ = ["BatchObserver", "Loader", "Loaders", "PrincipalKey", "build_loaders"]
 
 PrincipalKind = Literal["user", "role", "group"]
 #: A key of ``tasks_by_principal``: ``("user" | "role" | "group", name)``.
 PrincipalKey = tuple[PrincipalKind, str]
+#: ``on_batch(loader_name, size)``, called with the size of each batch a loader sends.
+BatchObserver = Callable[[str, int], None]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -89,8 +91,13 @@ class Loaders:
 
 def _batched(
     fetch: Callable[[K], Awaitable[V]],
+    *,
+    name: str,
+    on_batch: BatchObserver | None,
 ) -> Callable[[Sequence[K]], Awaitable[list[V | BaseException]]]:
     async def load_many(keys: Sequence[K]) -> list[V | BaseException]:
+        if on_batch is not None:
+            on_batch(name, len(keys))
         results = await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True)
         return list(results)
 
@@ -103,8 +110,11 @@ def build_loaders(
     headers: Mapping[str, str],
     memory: TaskMemory,
     enabled: bool = True,
+    on_batch: BatchObserver | None = None,
 ) -> Loaders:
     """A fresh set of loaders bound to one request's credentials.
+
+    ``on_batch`` hears the size of every batch (for metrics); direct loaders send none.
 
     >>> loaders = build_loaders(client, headers={"Authorization": "Bearer x"}, memory=memory)
     """
@@ -130,7 +140,13 @@ def build_loaders(
             variables_by_task=DirectLoader(task_variables),
         )
     return Loaders(
-        tasks_by_principal=CachingLoader(load_fn=_batched(principal_tasks)),
-        tasks_by_instance=CachingLoader(load_fn=_batched(instance_tasks)),
-        variables_by_task=CachingLoader(load_fn=_batched(task_variables)),
+        tasks_by_principal=CachingLoader(
+            load_fn=_batched(principal_tasks, name="tasks_by_principal", on_batch=on_batch)
+        ),
+        tasks_by_instance=CachingLoader(
+            load_fn=_batched(instance_tasks, name="tasks_by_instance", on_batch=on_batch)
+        ),
+        variables_by_task=CachingLoader(
+            load_fn=_batched(task_variables, name="variables_by_task", on_batch=on_batch)
+        ),
     )
