@@ -1,16 +1,21 @@
-"""The facade's ASGI app: ``/graphql``, ``/healthz``, and the embedded runtime when no upstream is set."""
+"""The facade's ASGI app: ``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``, and the
+embedded runtime when no upstream is set; request tracing and CORS around them."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.extensions import DisableIntrospection
 
 from backend.client import UpstreamClient, make_transport
 from backend.inprocess import in_process_transport
@@ -19,7 +24,10 @@ from schema import build_schema
 
 from .graphql import GraphQLEndpoint
 from .limits import BodySizeLimit, query_limits
+from .logs import configure_logging
+from .metrics import Metrics
 from .settings import Settings
+from .trace import REQUEST_ID_HEADER, RequestTracing, TraceOperation
 
 __all__ = ["EMBEDDED_BASE_URL", "create_app", "create_app_from_env"]
 
@@ -28,6 +36,8 @@ log = logging.getLogger("oneweb_graphql")
 #: The base URL the client uses for the embedded runtime it reaches in process.
 EMBEDDED_BASE_URL = "http://embedded.invalid"
 _RUNTIME_PREFIX = "/BPMREST/"
+#: ``/readyz`` answers within this long (a probe's own timeout is often 1 s).
+READINESS_TIMEOUT_S = 2.0
 
 
 class _WithRuntime:
@@ -49,12 +59,28 @@ async def healthz(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: 200 while the upstream answers, else 503; the circuit's state either way."""
+    client: UpstreamClient = request.app.state.client
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_S):
+            ready = await client.ping()
+    except TimeoutError:
+        ready = False
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "circuit": client.circuit_state},
+        status_code=200 if ready else 503,
+    )
+
+
 def create_app(settings: Settings | None = None) -> ASGIApp:
     """The facade for these settings (default: from the environment).
 
     >>> app = create_app(Settings(base_url="http://bpm.example:8080"))
     """
     settings = settings or Settings()
+    # A registry per app: two apps in one process (tests, workers) never mix their counts.
+    metrics = Metrics() if settings.metrics else None
     runtime_app: Starlette | None = None
     if settings.base_url is None:
         from backend.embedded.app import create_app as create_runtime_app
@@ -77,6 +103,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             timeout=settings.timeout_s,
             max_concurrency=settings.max_concurrency,
             transport=transport,
+            retry_reads=settings.retry_reads,
+            breaker_threshold=settings.breaker_threshold,
+            breaker_reset_s=settings.breaker_reset_s,
+            observer=None if metrics is None else metrics.observe_upstream,
         )
         app.state.client = client
         try:
@@ -91,9 +121,20 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
     )
+    extensions = [*limits, TraceOperation]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
     graphql = GraphQLEndpoint(
-        build_schema(extensions=limits), settings=settings, index=InstanceIndex()
+        build_schema(extensions=extensions),
+        settings=settings,
+        index=InstanceIndex(),
+        on_batch=None if metrics is None else metrics.observe_batch,
     )
+    routes = [
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     facade = Starlette(
         routes=[
             Route(
@@ -102,14 +143,37 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 methods=["GET", "POST"],
             ),
             Route("/healthz", healthz, methods=["GET"]),
+            *routes,
         ],
+        middleware=_cors(settings),
         lifespan=lifespan,
     )
-    if runtime_app is None:
-        return facade
-    return _WithRuntime(facade, runtime_app)
+    app = facade if runtime_app is None else _WithRuntime(facade, runtime_app)
+    return RequestTracing(app, metrics=metrics)
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """CORS for the allow-listed origins only; none listed, no CORS headers at all."""
+    origins = settings.cors_origin_list
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER],
+            # Cookies are forwarded upstream, so a listed origin may send them; a
+            # wildcard never may.
+            allow_credentials="*" not in origins,
+            max_age=600,
+        )
+    ]
 
 
 def create_app_from_env() -> ASGIApp:
     """The uvicorn factory: a facade configured from the environment (one per worker)."""
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    return create_app(settings)

@@ -92,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         workers=args.workers,
         log_level="warning",
+        # uvicorn's own records go through the facade's handler (JSON when configured);
+        # its access log stays off: it would print query strings, where GET variables are.
+        log_config=None,
     )
     return 0
 

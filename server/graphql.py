@@ -14,11 +14,13 @@ from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 
 from resolvers.context import Context, build_context
+from resolvers.loaders import BatchObserver
 from resolvers.memory import InstanceIndex
 
 from .identity import Unauthenticated, build_authenticator
 from .responses import graphql_error_response
 from .settings import Settings
+from .trace import REQUEST_ID_HEADER, current_trace
 
 __all__ = ["GraphQLEndpoint"]
 
@@ -26,7 +28,14 @@ __all__ = ["GraphQLEndpoint"]
 class GraphQLEndpoint(GraphQL[Context, None]):
     """``POST /graphql`` (JSON), ``GET /graphql`` (queries, or GraphiQL for a browser)."""
 
-    def __init__(self, schema: BaseSchema, *, settings: Settings, index: InstanceIndex) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        settings: Settings,
+        index: InstanceIndex,
+        on_batch: BatchObserver | None = None,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -36,12 +45,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self._forwarded = settings.forwarded_header_names
         self._authenticator = build_authenticator(settings)
         self._index = index
+        self._on_batch = on_batch
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         headers = request.headers
         forwarded = {name: headers[name] for name in self._forwarded if name in headers}
+        trace = current_trace()
+        if trace is not None:
+            # The caller's id (or ours): every upstream call of this request carries it.
+            forwarded[REQUEST_ID_HEADER.lower()] = trace.request_id
         return build_context(
             client=request.app.state.client,
             headers=forwarded,
@@ -49,6 +63,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             index=self._index,
             allow_user_override=self._settings.allow_user_override,
             loaders_enabled=self._settings.loaders,
+            on_batch=self._on_batch,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .limits import (
@@ -94,6 +95,38 @@ class Settings(BaseSettings):
     )
     graphiql: bool = Field(default=True, description="Serve GraphiQL at GET /graphql to browsers.")
     introspection: bool = Field(default=True, description="Answer introspection queries.")
+    cors_origins: str = Field(
+        default="",
+        description="Browser origins allowed by CORS, comma-separated (empty: no CORS headers).",
+    )
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level logged (INFO: one line per request)."
+    )
+    log_json: bool = Field(
+        default=False, description="Log one JSON object per line (else plain text)."
+    )
+    retry_reads: int = Field(
+        default=1, ge=0, description="Retries of a read after a connection failure (jittered)."
+    )
+    breaker_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive upstream failures that open the circuit (calls then fail fast).",
+    )
+    breaker_reset_s: float = Field(
+        default=5.0, ge=0, description="Seconds the circuit stays open before one probe call."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """The CORS allow-list, blanks dropped."""
+        return tuple(origin.strip() for origin in self.cors_origins.split(",") if origin.strip())
 
     @property
     def forwarded_header_names(self) -> tuple[str, ...]:
