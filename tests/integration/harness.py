@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 from starlette.applications import Starlette
 
 from backend.embedded.recorder import Recorder
@@ -85,3 +86,17 @@ class Facade:
         assert reply.status_code == 200, reply.text
         result: dict[str, Any] = reply.json()
         return result
+
+
+def assert_well_formed(status: int, body: bytes) -> dict[str, Any]:
+    """A GraphQL answer: no 5xx, a JSON object with ``data`` and/or ``errors``; returns it."""
+    assert status < 500, body[:500]
+    reply: Any = orjson.loads(body)
+    assert isinstance(reply, dict), reply
+    assert "data" in reply or "errors" in reply, reply
+    assert set(reply) <= {"data", "errors", "extensions"}, reply
+    for error in reply.get("errors") or ():
+        assert isinstance(error["message"], str), error
+    if status == 200 and reply.get("data") is None:
+        assert reply.get("errors"), reply
+    return reply

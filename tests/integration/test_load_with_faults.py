@@ -1,0 +1,208 @@
+"""Load with faults: 2,000 inbox queries at concurrency 50 while a third of the upstream fails.
+
+The inbox of ``dana`` spans 5 instances of one open task each: a query costs 11
+upstream reads (the list, 5 instance task lists, 5 variable sets). Four of those 11
+resources always fail, each its own way: one instance's list hangs past the facade's
+timeout (0.5 s), another's connection drops (and its retry too), one task's variables are an
+HTML 500 page, another's are garbage. The facade runs as its own process (so that its
+memory is its own) with the breaker threshold set high: with a third of the calls
+failing, the default breaker would open and fail healthy calls fast too, which the
+unit tests of the breaker prove; here every healthy field must be exactly right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.embedded.recorder import Fault, RecordedCall
+from backend.models import API_PREFIX
+
+from .harness import Upstream, assert_well_formed
+
+QUERIES = 2000
+WARM_UP = 200
+CONCURRENCY = 50
+MAX_GROWTH_BYTES = 30 * 1024 * 1024
+#: Short, so that hangs end fast; long enough that the healthy calls of 50 queries, which
+#: arrive in bursts of ~500 at a single-threaded upstream, are never timed out.
+TIMEOUT_S = 0.5
+REPO = Path(__file__).resolve().parents[2]
+
+INBOX = """query Inbox { tasks(user: "dana") { totalCount nodes {
+  id name instance { id tasks { id name } } variables { name value } } } }"""
+
+CODES = {
+    Fault.HANG: "UPSTREAM_TIMEOUT",
+    Fault.DROP: "UPSTREAM_UNAVAILABLE",
+    Fault.HTML_500: "UPSTREAM_ERROR",
+    Fault.GARBAGE: "UPSTREAM_ERROR",
+}
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="reads the facade's RSS from /proc"
+)
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def facade_process(upstream: Upstream, tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """``oneweb-graphql serve`` in its own process, in front of ``upstream``: (URL, pid)."""
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ONEWEB_")}
+    env.update(
+        ONEWEB_TIMEOUT_S=str(TIMEOUT_S),
+        # One hung call per query in flight holds a slot: 50 of them, and 14 for the rest.
+        ONEWEB_MAX_CONCURRENCY="64",
+        ONEWEB_BREAKER_THRESHOLD="1000000",
+        ONEWEB_LOG_JSON="true",
+    )
+    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    command += ["--upstream", upstream.base_url]
+    with (tmp_path / "facade.log").open("w") as log:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if httpx.get(url + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, (tmp_path / "facade.log").read_text()
+            assert time.monotonic() < deadline, "the facade did not start"
+            time.sleep(0.05)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _inbox(upstream: Upstream) -> tuple[list[dict[str, Any]], dict[str, Fault]]:
+    """Five instances offered to dana; the expected nodes; the failing paths."""
+    instances = [upstream.start("BookingRoom", {"guests": n}) for n in range(5)]
+    for instance_id in instances:
+        upstream.rest("POST", f"/instance/{instance_id}/tasks/assign", params={"user": "dana"})
+    nodes = []
+    for n, instance_id in enumerate(instances):
+        [task] = upstream.open_tasks(instance_id)
+        nodes.append(
+            {
+                "id": task["id"],
+                "name": task["name"],
+                "instance": {
+                    "id": instance_id,
+                    "tasks": [{"id": task["id"], "name": task["name"]}],
+                },
+                "variables": [{"name": "guests", "value": n}],
+            }
+        )
+    faults = {
+        f"{API_PREFIX}/instance/{instances[0]}/tasks": Fault.HANG,
+        f"{API_PREFIX}/instance/{instances[1]}/tasks": Fault.DROP,
+        f"{API_PREFIX}/tasks/{nodes[2]['id']}/variables": Fault.HTML_500,
+        f"{API_PREFIX}/tasks/{nodes[3]['id']}/variables": Fault.GARBAGE,
+    }
+    return nodes, faults
+
+
+def _expected(nodes: list[dict[str, Any]]) -> tuple[dict[str, Any], set[tuple[str, str]]]:
+    """The reply every query must get: the data with failed fields null, and its errors."""
+    broken = [dict(node, instance=dict(node["instance"])) for node in nodes]
+    broken[0]["instance"]["tasks"] = None
+    broken[1]["instance"]["tasks"] = None
+    broken[2]["variables"] = None
+    broken[3]["variables"] = None
+    errors = {
+        ("tasks.nodes.0.instance.tasks", CODES[Fault.HANG]),
+        ("tasks.nodes.1.instance.tasks", CODES[Fault.DROP]),
+        ("tasks.nodes.2.variables", CODES[Fault.HTML_500]),
+        ("tasks.nodes.3.variables", CODES[Fault.GARBAGE]),
+    }
+    return {"tasks": {"totalCount": len(nodes), "nodes": broken}}, errors
+
+
+async def _load(url: str, count: int, check: Any) -> None:
+    """``count`` inbox queries, ``CONCURRENCY`` at a time, each reply passed to ``check``."""
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    queue = iter(range(count))
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            for _ in queue:
+                reply = await client.post("/graphql", json={"query": INBOX})
+                check(reply)
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+
+
+async def test_2000_inbox_queries_with_a_third_of_upstream_calls_failing(
+    upstream: Upstream, facade_process: tuple[str, int]
+) -> None:
+    url, pid = facade_process
+    nodes, faults = _inbox(upstream)
+    expected_data, expected_errors = _expected(nodes)
+
+    def decide(call: RecordedCall) -> Fault | None:
+        return faults.get(call.raw_path)
+
+    upstream.recorder.fault = decide
+    replies = 0
+
+    def check(reply: httpx.Response) -> None:
+        nonlocal replies
+        body = assert_well_formed(reply.status_code, reply.content)
+        assert reply.status_code == 200
+        assert body["data"] == expected_data, body["errors"]
+        errors = {
+            (".".join(map(str, error["path"])), error["extensions"]["code"])
+            for error in body["errors"]
+        }
+        assert errors == expected_errors
+        assert len(body["errors"]) == len(expected_errors)
+        replies += 1
+
+    await _load(url, WARM_UP, check)
+    upstream.recorder.reset()
+    rss_before = _rss_bytes(pid)
+    started = time.monotonic()
+    await _load(url, QUERIES, check)
+    seconds = time.monotonic() - started
+    growth = _rss_bytes(pid) - rss_before
+
+    assert replies == WARM_UP + QUERIES
+    calls = upstream.recorder.calls
+    failed = sum(1 for call in calls if call.raw_path in faults)
+    # 11 reads per query, plus the one retry of the dropped read.
+    assert len(calls) == QUERIES * 12
+    assert failed == QUERIES * 5
+    print(
+        f"\n{QUERIES} queries at concurrency {CONCURRENCY} in {seconds:.1f} s; "
+        f"upstream calls {len(calls)}, failed {failed} ({failed / len(calls):.0%}); "
+        f"facade RSS {rss_before / 2**20:.1f} MiB -> growth {growth / 2**20:+.1f} MiB"
+    )
+    assert growth < MAX_GROWTH_BYTES
