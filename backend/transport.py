@@ -16,7 +16,6 @@ import http.cookiejar
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
@@ -35,9 +34,8 @@ from backend.errors import (
 from backend.models import API_PREFIX
 
 try:
-    import aiohttp
-    import yarl
-except ImportError:  # pragma: no cover - exercised only where the package is missing
+    from backend.aiohttp_transport import AiohttpTransport, DirectRequest
+except ImportError:  # pragma: no cover - exercised only where aiohttp is missing
     HAS_AIOHTTP = False
 else:
     HAS_AIOHTTP = True
@@ -126,8 +124,8 @@ class UpstreamChannel:
         # objects, cookie extraction, auth and redirect hooks, a Response per call):
         # that layer cost more CPU per call than aiohttp itself (py-spy, bench/README.md).
         # httpx's client still serves every other transport, and the tests' mocks.
-        self._direct: _AiohttpTransport | None = None
-        if isinstance(transport, _AiohttpTransport) and not base.userinfo:
+        self._direct: AiohttpTransport | None = None
+        if isinstance(transport, AiohttpTransport) and not base.userinfo:
             self._direct = transport
         self._origin = f"{base.scheme}://{base.netloc.decode('ascii')}"
         self._http = httpx.AsyncClient(
@@ -163,9 +161,9 @@ class UpstreamChannel:
 
         data = await channel.call("tasks_by_instance", "GET", "/instance/i1/tasks", ...)
         """
-        request: httpx.Request | _Direct
+        request: httpx.Request | DirectRequest
         if self._direct is not None:
-            request = _Direct.prepare(method, self._origin + self._prefix + path, body, headers)
+            request = _direct_request(method, self._origin + self._prefix + path, body, headers)
         else:
             request = self._http.build_request(
                 method,
@@ -201,7 +199,7 @@ class UpstreamChannel:
                 return await self._attempt(endpoint, request)
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
-    async def _attempt(self, endpoint: str, request: httpx.Request | _Direct) -> Any:
+    async def _attempt(self, endpoint: str, request: httpx.Request | DirectRequest) -> Any:
         """One try: through the breaker and the concurrency cap, to the envelope's ``data``."""
         if not self.breaker.allow():
             self._observe(endpoint, OUTCOME_CIRCUIT_OPEN, 0.0)
@@ -248,9 +246,11 @@ class UpstreamChannel:
         self.breaker.record_success()
         return data
 
-    async def _exchange(self, endpoint: str, request: httpx.Request | _Direct) -> tuple[int, bytes]:
+    async def _exchange(
+        self, endpoint: str, request: httpx.Request | DirectRequest
+    ) -> tuple[int, bytes]:
         """Send one request: the reply's status and body, or the typed error of its failure."""
-        if isinstance(request, _Direct):
+        if isinstance(request, DirectRequest):
             assert self._direct is not None
             with _typed_errors(endpoint):
                 return await self._direct.exchange(request, timeout_s=self._timeout)
@@ -288,7 +288,7 @@ def make_transport(kind: str = "auto", *, max_concurrency: int) -> httpx.AsyncBa
         if kind == "aiohttp":
             logger.warning("aiohttp is not installed; using httpx's own transport")
         return None
-    return _AiohttpTransport(max_concurrency=max_concurrency)
+    return AiohttpTransport(max_concurrency=max_concurrency, keepalive_expiry_s=KEEPALIVE_EXPIRY_S)
 
 
 async def send(http: httpx.AsyncClient, request: httpx.Request, *, endpoint: str) -> httpx.Response:
@@ -396,127 +396,15 @@ def _is_connection_failure(exc: Exception) -> bool:
     return isinstance(exc, UpstreamUnavailable) and exc.__cause__ is not None
 
 
-@dataclass(frozen=True, slots=True)
-class _Direct:
-    """A request for ``_AiohttpTransport.exchange``: the URL already percent-encoded."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    content: bytes | None
-
-    @classmethod
-    def prepare(
-        cls, method: str, url: str, body: object | None, headers: Mapping[str, str] | None
-    ) -> _Direct:
-        """The request with the channel's default headers, the caller's, and a JSON body."""
-        sent = {"accept": "application/json", "user-agent": _USER_AGENT}
-        if headers:
-            sent.update((name.lower(), value) for name, value in headers.items())
-        content = None
-        if body is not None:
-            content = orjson.dumps(body)
-            sent["content-type"] = "application/json"
-        return cls(method, url, sent, content)
-
-
-class _AiohttpTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that sends each request through one pooled ``aiohttp.ClientSession``.
-
-    Written here rather than taken from ``httpx-aiohttp``, which lets yarl re-quote the
-    path (an id's ``%3B`` goes out as ``;``, where a servlet container cuts a segment)
-    and reports a refused connection as a timeout. The URL goes out exactly as httpx
-    built it; the session keeps no cookie (the client is shared by every caller).
-    """
-
-    def __init__(self, *, max_concurrency: int) -> None:
-        self._max_concurrency = max_concurrency
-        self._session: aiohttp.ClientSession | None = None
-        self._timeout: aiohttp.ClientTimeout | None = None
-
-    def _session_in_loop(self) -> aiohttp.ClientSession:
-        if self._session is None:  # built here, inside the running event loop
-            connector = aiohttp.TCPConnector(
-                limit=self._max_concurrency, keepalive_timeout=KEEPALIVE_EXPIRY_S
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
-            )
-            # aiohttp resends a GET once by itself when the connection drops; retries
-            # are the channel's decision (reads only, retry_reads times), as with httpx.
-            if "_retry_connection" in aiohttp.ClientSession.ATTRS:
-                self._session._retry_connection = False
-        return self._session
-
-    async def exchange(self, request: _Direct, *, timeout_s: float) -> tuple[int, bytes]:
-        """Send ``request`` straight through aiohttp: the reply's status and body.
-
-        The channel's fast path, without httpx objects; failures raise the httpx
-        exceptions ``handle_async_request`` raises, for the channel to map as usual.
-        """
-        session = self._session_in_loop()
-        if self._timeout is None or self._timeout.sock_read != timeout_s:
-            self._timeout = aiohttp.ClientTimeout(
-                connect=timeout_s, sock_connect=timeout_s, sock_read=timeout_s
-            )
-        try:
-            async with session.request(
-                request.method,
-                yarl.URL(request.url, encoded=True),
-                headers=request.headers,
-                data=request.content,
-                allow_redirects=False,
-                timeout=self._timeout,
-            ) as response:
-                return response.status, await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _httpx_error_for(exc, httpx.Request(request.method, request.url)) from exc
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._session_in_loop()
-        timeout = request.extensions.get("timeout", {})
-        content = await request.aread()
-        try:
-            async with session.request(
-                request.method,
-                yarl.URL(str(request.url), encoded=True),
-                headers=request.headers.multi_items(),
-                data=content or None,
-                allow_redirects=False,
-                auto_decompress=False,  # httpx decodes, as with its own transport
-                timeout=aiohttp.ClientTimeout(
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                ),
-            ) as response:
-                body = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _httpx_error_for(exc, request) from exc
-        return httpx.Response(
-            response.status, headers=response.raw_headers, content=body, request=request
-        )
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-
-def _httpx_error_for(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
-    """The httpx exception httpx's own transport raises for what aiohttp raised."""
-    message = str(exc) or type(exc).__name__
-    kind: type[httpx.TransportError]
-    # Timeouts first: aiohttp's timeout errors are also connection errors.
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        kind = httpx.ConnectTimeout
-    elif isinstance(exc, TimeoutError):
-        kind = httpx.ReadTimeout
-    elif isinstance(exc, aiohttp.ClientConnectorError):
-        kind = httpx.ConnectError
-    elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
-        kind = httpx.RemoteProtocolError
-    elif isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
-        kind = httpx.ReadError
-    else:
-        kind = httpx.TransportError
-    return kind(message, request=request)
+def _direct_request(
+    method: str, url: str, body: object | None, headers: Mapping[str, str] | None
+) -> DirectRequest:
+    """The request with the channel's default headers, the caller's, and a JSON body."""
+    sent = {"accept": "application/json", "user-agent": _USER_AGENT}
+    if headers:
+        sent.update((name.lower(), value) for name, value in headers.items())
+    content = None
+    if body is not None:
+        content = orjson.dumps(body)
+        sent["content-type"] = "application/json"
+    return DirectRequest(method, url, sent, content)
