@@ -9,10 +9,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_RUNTIME_PORT = 8080
+#: An import string, so that every worker process builds its own app from the environment.
+APP_FACTORY = "server.app:create_app_from_env"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +55,8 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _stop_cleanly_on_signals() -> None:
+def stop_cleanly_on_signals() -> None:
+    """Make a stop signal after uvicorn's graceful shutdown an exit with status 0."""
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again to
     # whatever handler was there before it: this one makes that a clean exit (status 0).
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
@@ -70,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
-    _stop_cleanly_on_signals()
+    stop_cleanly_on_signals()
 
     if args.command == "runtime":
         from backend.embedded.app import create_app as create_runtime_app
@@ -84,18 +88,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["ONEWEB_BASE_URL"] = args.upstream
     if args.workers < 1:
         _parser().error("--workers must be at least 1")
-    # An import string, so that every worker process builds its own app from the environment.
-    uvicorn.run(
-        "server.app:create_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="warning",
+    options: dict[str, Any] = {
+        "log_level": "warning",
         # uvicorn's own records go through the facade's handler (JSON when configured);
         # its access log stays off: it would print query strings, where GET variables are.
-        log_config=None,
-    )
+        "log_config": None,
+        "access_log": False,
+    }
+    if args.workers > 1:
+        from .workers import serve_workers
+
+        return serve_workers(
+            app=APP_FACTORY, host=args.host, port=args.port, workers=args.workers, options=options
+        )
+    uvicorn.run(APP_FACTORY, factory=True, host=args.host, port=args.port, **options)
     return 0
 
 

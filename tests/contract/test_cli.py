@@ -120,3 +120,29 @@ def test_serve_prints_nothing_secret(launch) -> None:
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=15)
     assert b"s3cret" not in out + err
+
+
+def _worker_processes(pid: int) -> list[int]:
+    """The children of ``pid`` that serve (multiprocessing's resource tracker is not one)."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return [child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def test_serve_with_workers_runs_that_many_processes_on_one_port(launch) -> None:
+    port = _free_port()
+    process = launch("serve", "--port", str(port), "--workers", "2")
+    _wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+    for _ in range(10):  # a new connection each: whichever worker takes it answers alike
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/graphql", json={"query": '{ process(name: "X") { name } }'}
+        )
+        assert reply.json() == {"data": {"process": {"name": "X"}}}
+    workers = _worker_processes(process.pid)
+    assert len(workers) == 2
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
