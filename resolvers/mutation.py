@@ -152,12 +152,13 @@ async def claim_task(
     ctx: Context, path: Path, *, task_id: str, user: str | None, instance_id: str | None
 ) -> TaskOutcome:
     """Claim the task for the acting user (endpoint 3)."""
-
-    async def call(acting: str) -> None:
-        await ctx.client.claim_task(task_id, acting, headers=ctx.headers)
-
     return await _task_mutation(
-        ctx, path, task_id=task_id, instance_id=instance_id, requested_user=user, call=call
+        ctx,
+        path,
+        task_id=task_id,
+        instance_id=instance_id,
+        requested_user=user,
+        call=lambda acting: ctx.client.claim_task(task_id, acting, headers=ctx.headers),
     )
 
 
@@ -165,12 +166,13 @@ async def unclaim_task(
     ctx: Context, path: Path, *, task_id: str, user: str | None, instance_id: str | None
 ) -> TaskOutcome:
     """Release the acting user's claim on the task."""
-
-    async def call(acting: str) -> None:
-        await ctx.client.unclaim_task(task_id, acting, headers=ctx.headers)
-
     return await _task_mutation(
-        ctx, path, task_id=task_id, instance_id=instance_id, requested_user=user, call=call
+        ctx,
+        path,
+        task_id=task_id,
+        instance_id=instance_id,
+        requested_user=user,
+        call=lambda acting: ctx.client.unclaim_task(task_id, acting, headers=ctx.headers),
     )
 
 
