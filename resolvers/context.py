@@ -10,6 +10,7 @@ from backend.errors import BadInput, Forbidden, OnewebError
 
 from .loaders import BatchObserver, Loaders, build_loaders
 from .memory import InstanceIndex, TaskMemory
+from .principal import Principal
 
 if TYPE_CHECKING:
     from backend.client import UpstreamClient
@@ -31,12 +32,12 @@ class Context:
     """Everything a resolver may use, built fresh for every request and dropped with it.
 
     ``headers`` are the caller's credentials to forward upstream and nothing else;
-    ``principal`` is the authenticated user or None.
+    ``principal`` is the authenticated user (with groups and roles) or None.
     """
 
     client: UpstreamClient
     headers: Mapping[str, str]
-    principal: str | None
+    principal: Principal | None
     loaders: Loaders
     memory: TaskMemory
     allow_user_override: bool = True
@@ -48,10 +49,11 @@ class Context:
         Raises ``BadInput`` when there is neither, and ``Forbidden`` when overrides are
         off and the argument names someone other than the principal.
         """
-        if requested is None or requested == self.principal:
-            if self.principal is None:
+        principal = self.principal
+        if requested is None or (principal is not None and requested == principal.user):
+            if principal is None:
                 raise BadInput(f"no acting user: pass `{field_name}` or authenticate the request")
-            return self.principal
+            return principal.user
         if not self.allow_user_override:
             raise Forbidden(f"acting as another user ({requested!r}) is not allowed")
         return requested
@@ -61,7 +63,7 @@ def build_context(
     *,
     client: UpstreamClient,
     headers: Mapping[str, str],
-    principal: str | None,
+    principal: Principal | None,
     index: InstanceIndex,
     allow_user_override: bool = True,
     loaders_enabled: bool = True,

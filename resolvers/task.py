@@ -16,7 +16,8 @@ def principal_key(
 ) -> PrincipalKey:
     """The one principal a task list is for; ``BadInput`` unless exactly one is given.
 
-    With user overrides off, a user may list only their own tasks (``Forbidden``).
+    With user overrides off, a principal may list only its own tasks and those of its
+    groups and roles (``Forbidden``).
     """
     given: list[PrincipalKey] = []
     if user is not None:
@@ -27,8 +28,11 @@ def principal_key(
         given.append(("group", group))
     if len(given) != 1:
         raise BadInput("tasks takes exactly one of `user`, `role`, `group`")
-    if user is not None and not ctx.allow_user_override and user != ctx.principal:
-        raise Forbidden(f"listing the tasks of another user ({user!r}) is not allowed")
+    kind, name = given[0]
+    if not ctx.allow_user_override and (
+        ctx.principal is None or not ctx.principal.may_list(kind, name)
+    ):
+        raise Forbidden(f"listing the tasks of {kind} {name!r} is not allowed")
     return given[0]
 
 

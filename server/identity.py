@@ -8,7 +8,11 @@ could set it itself. A bad, expired or wrongly signed token raises ``Unauthentic
 
 >>> authenticator = build_authenticator(settings)
 >>> authenticator.principal(request.headers)
-'alice'
+Principal(user='alice', groups=('Clerk',), roles=())
+
+The principal's groups and roles come from trusted headers (``X-Remote-Groups`` and
+``X-Remote-Roles``, comma-separated) or, with a JWT key, from the token's claims
+(``groups`` and ``roles``: a list of strings or one comma-separated string).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from resolvers.principal import Principal
 
 from .settings import Settings
 
@@ -49,7 +55,7 @@ class Unauthenticated(Exception):
 class Authenticator(Protocol):
     """Finds the principal of a request from its headers."""
 
-    def principal(self, headers: Mapping[str, str]) -> str | None:
+    def principal(self, headers: Mapping[str, str]) -> Principal | None:
         """The principal, None if anonymous; raises ``Unauthenticated``."""
         ...
 
@@ -59,13 +65,21 @@ class TrustedHeader:
     """The principal is a header that a proxy in front of the facade sets and vouches for."""
 
     header: str = "X-Remote-User"
+    groups_header: str = "X-Remote-Groups"
+    roles_header: str = "X-Remote-Roles"
     required: bool = False
 
-    def principal(self, headers: Mapping[str, str]) -> str | None:
-        principal = headers.get(self.header.lower()) or None
-        if principal is None and self.required:
-            raise Unauthenticated(f"authentication required: no {self.header} header")
-        return principal
+    def principal(self, headers: Mapping[str, str]) -> Principal | None:
+        user = headers.get(self.header.lower()) or None
+        if user is None:
+            if self.required:
+                raise Unauthenticated(f"authentication required: no {self.header} header")
+            return None
+        return Principal(
+            user,
+            groups=_names(headers.get(self.groups_header.lower())),
+            roles=_names(headers.get(self.roles_header.lower())),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +94,14 @@ class BearerToken:
     keys: Mapping[str, Any] = field(default_factory=dict)
     key_set: jwt.PyJWKSet | None = None
     claims: Sequence[str] = ("preferred_username", "sub")
+    groups_claim: str = "groups"
+    roles_claim: str = "roles"
     audience: str | None = None
     issuer: str | None = None
     leeway_s: float = 0.0
     required: bool = False
 
-    def principal(self, headers: Mapping[str, str]) -> str | None:
+    def principal(self, headers: Mapping[str, str]) -> Principal | None:
         authorization = headers.get("authorization", "")
         if not authorization.lower().startswith(_BEARER):
             if self.required:
@@ -111,7 +127,11 @@ class BearerToken:
         for name in self.claims:
             value = claims.get(name)
             if isinstance(value, str) and value:
-                return value
+                return Principal(
+                    value,
+                    groups=_claim_names(claims.get(self.groups_claim)),
+                    roles=_claim_names(claims.get(self.roles_claim)),
+                )
         raise _invalid(f"the token has none of the claims {', '.join(self.claims)}")
 
     def _key(self, algorithm: str, kid: object) -> Any:
@@ -132,6 +152,22 @@ class BearerToken:
         return self.keys[algorithm]
 
 
+def _names(value: str | None) -> tuple[str, ...]:
+    """The names of a comma-separated header value, blanks dropped, each once, in order."""
+    if not value:
+        return ()
+    return tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+
+
+def _claim_names(value: object) -> tuple[str, ...]:
+    """The names of a token claim: a list of strings, or one comma-separated string."""
+    if isinstance(value, str):
+        return _names(value)
+    if isinstance(value, list):
+        return tuple(dict.fromkeys(name for name in value if isinstance(name, str) and name))
+    return ()
+
+
 def _invalid(message: str) -> Unauthenticated:
     return Unauthenticated(message, challenge='Bearer error="invalid_token"')
 
@@ -147,11 +183,18 @@ def build_authenticator(settings: Settings) -> Authenticator:
     if settings.jwt_jwks_file is not None:
         key_set = jwt.PyJWKSet.from_json(Path(settings.jwt_jwks_file).read_text())
     if not keys and key_set is None:
-        return TrustedHeader(settings.user_header, required=settings.require_auth)
+        return TrustedHeader(
+            settings.user_header,
+            groups_header=settings.groups_header,
+            roles_header=settings.roles_header,
+            required=settings.require_auth,
+        )
     return BearerToken(
         keys=keys,
         key_set=key_set,
         claims=settings.jwt_claim_names,
+        groups_claim=settings.jwt_groups_claim,
+        roles_claim=settings.jwt_roles_claim,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
         leeway_s=settings.jwt_leeway_s,

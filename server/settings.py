@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     user_header: str = Field(
         default="X-Remote-User", description="The trusted header that names the principal."
     )
+    groups_header: str = Field(
+        default="X-Remote-Groups",
+        description="The trusted header that lists the principal's groups, comma-separated.",
+    )
+    roles_header: str = Field(
+        default="X-Remote-Roles",
+        description="The trusted header that lists the principal's roles, comma-separated.",
+    )
     max_concurrency: int = Field(
         default=16, ge=1, description="Upstream calls in flight at once, per process."
     )
@@ -63,6 +71,14 @@ class Settings(BaseSettings):
     jwt_claim: str = Field(
         default="preferred_username,sub",
         description="Token claims that name the principal, comma-separated; the first present wins.",
+    )
+    jwt_groups_claim: str = Field(
+        default="groups",
+        description="Token claim with the principal's groups (a list, or comma-separated).",
+    )
+    jwt_roles_claim: str = Field(
+        default="roles",
+        description="Token claim with the principal's roles (a list, or comma-separated).",
     )
     jwt_leeway_s: float = Field(
         default=30.0, ge=0, description="Clock skew allowed when checking `exp` and `nbf`."

@@ -138,6 +138,50 @@ async def test_a_user_claims_and_completes_as_themselves_when_override_is_off(
     assert completed["data"]["completeTask"]["errors"] == []
 
 
+@pytest.mark.parametrize(
+    ("listing", "headers"),
+    [
+        ('tasks(group: "Clerk")', {"X-Remote-Groups": "Employee, Clerk"}),
+        ('tasks(role: "approver")', {"X-Remote-Roles": "approver"}),
+    ],
+)
+async def test_a_user_lists_their_groups_and_roles_when_override_is_off(
+    strict: Facade, upstream: Upstream, listing: str, headers: dict[str, str]
+) -> None:
+    reply = await strict.execute(f"{{ {listing} {{ totalCount }} }}", user="alice", headers=headers)
+
+    assert reply == {"data": {"tasks": {"totalCount": 0}}}
+    assert upstream.paths() == ["/tasks"]
+
+
+@pytest.mark.parametrize(
+    ("listing", "headers"),
+    [
+        ('tasks(group: "Clerk")', {"X-Remote-Groups": "Employee"}),
+        ('tasks(group: "Clerk")', {"X-Remote-Roles": "Clerk"}),
+        ('tasks(role: "approver")', {"X-Remote-Groups": "approver"}),
+        ('tasks(group: "Clerk")', {}),
+    ],
+)
+async def test_listing_a_group_or_role_the_principal_lacks_is_forbidden_when_override_is_off(
+    strict: Facade, upstream: Upstream, listing: str, headers: dict[str, str]
+) -> None:
+    reply = await strict.execute(f"{{ {listing} {{ totalCount }} }}", user="alice", headers=headers)
+
+    assert reply["data"] == {"tasks": None}
+    assert [error["extensions"]["code"] for error in reply["errors"]] == ["FORBIDDEN"]
+    assert upstream.paths() == []
+
+
+async def test_an_anonymous_request_lists_no_group_when_override_is_off(
+    strict: Facade, upstream: Upstream
+) -> None:
+    reply = await strict.execute('{ tasks(group: "Clerk") { totalCount } }')
+
+    assert [error["extensions"]["code"] for error in reply["errors"]] == ["FORBIDDEN"]
+    assert upstream.paths() == []
+
+
 async def test_override_on_lets_a_user_act_as_another(facade: Facade, upstream: Upstream) -> None:
     task_id = _task(upstream)
 
@@ -176,6 +220,39 @@ async def test_the_principal_claim_is_configurable(
     payload = await _claim_as(facade, _task(upstream), headers=_bearer(token))
 
     assert payload["task"] == {"assignee": "alice@example.com", "status": "CLAIMED"}
+
+
+@pytest.mark.parametrize(
+    ("claims", "settings"),
+    [
+        ({"groups": ["Employee", "Clerk"]}, {}),
+        ({"groups": "Employee,Clerk"}, {}),
+        ({"teams": ["Clerk"]}, {"jwt_groups_claim": "teams"}),
+    ],
+)
+async def test_a_tokens_groups_claim_lets_the_principal_list_its_group(
+    facade_factory: FacadeFactory,
+    upstream: Upstream,
+    claims: dict[str, Any],
+    settings: dict[str, Any],
+) -> None:
+    facade = facade_factory(
+        upstream.base_url, jwt_secret=SECRET, allow_user_override=False, **settings
+    )
+    token = _token(SECRET, sub="alice", **claims)
+
+    reply = await facade.execute(
+        '{ tasks(group: "Clerk") { totalCount } }',
+        # With a token, the trusted headers are ignored: they cannot add a group.
+        headers={**_bearer(token), "X-Remote-Groups": "Manager"},
+    )
+    refused = await facade.execute(
+        '{ tasks(group: "Manager") { totalCount } }',
+        headers={**_bearer(token), "X-Remote-Groups": "Manager"},
+    )
+
+    assert reply == {"data": {"tasks": {"totalCount": 0}}}
+    assert [error["extensions"]["code"] for error in refused["errors"]] == ["FORBIDDEN"]
 
 
 async def test_a_valid_rs256_token_verified_by_a_pem_public_key_names_the_principal(
