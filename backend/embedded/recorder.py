@@ -2,8 +2,9 @@
 
 Tests count upstream calls and inspect what reached the upstream (the raw,
 still-encoded path; the forwarded headers) through it, and make it fail the way a
-real server can (an HTML 500 page, HTTP 200 with an error code, garbage, a hang, a
-dropped connection); the benchmark injects the latency of a remote ONEWEB server.
+real server can (an HTML 500 page, a Java exception in a 500 envelope, HTTP 200 with an
+error code, garbage, a servlet container's HTML 400, a load balancer's 503, a hang, a
+trickle, a dropped connection); the benchmark injects the latency of a remote ONEWEB server.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ class Fault(Enum):
     GARBAGE = "garbage"  #: HTTP 200 with a body that is not JSON
     HANG = "hang"  #: no answer until the client gives up
     DROP = "drop"  #: the connection closes before a body is sent
+    #: HTTP 500 with a ONEWEB envelope, as ONEWEB answers an exception in its engine
+    ENVELOPE_500 = "envelope_500"
+    #: HTTP 400 with an HTML page, as a servlet container answers an encoded ``/`` (``%2F``)
+    HTML_400 = "html_400"
+    #: HTTP 503 with an HTML page, as a load balancer answers when no server is up
+    HTML_503 = "html_503"
+    #: HTTP 200 and a valid envelope, one byte every ``TRICKLE_INTERVAL_S``
+    TRICKLE = "trickle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,9 @@ class RecordedCall:
 
 class Recorder:
     """ASGI middleware that records each HTTP request and delays it by ``latency_s``.
+
+    ``fault`` decides, per request, whether it fails instead, and how; a failing request
+    is answered without the delay.
 
     >>> upstream = Recorder(create_app(db_path=path), latency_s=0.02)
     """
@@ -108,9 +120,11 @@ class Recorder:
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         try:
-            if self.latency_s > 0:
-                await asyncio.sleep(self.latency_s)
             fault = self.fault(call) if self.fault is not None else None
+            # A fault is answered at once, as a server answers from its front (a
+            # servlet container's 400) or from an early exception; a lookup takes time.
+            if self.latency_s > 0 and fault is None:
+                await asyncio.sleep(self.latency_s)
             if fault is None:
                 await self.app(scope, receive, send)
             else:
@@ -121,10 +135,16 @@ class Recorder:
 
 
 _HANG_S = 3600.0
+#: How long a trickling reply waits between two bytes: far below any per-read timeout.
+TRICKLE_INTERVAL_S = 0.05
+_TRICKLE_BODY = orjson.dumps({"data": [], "code": 0, "message": "", "timestamp": 0, "pad": " " * 400})
 
 
-async def _hang(receive: Receive, released: threading.Event) -> None:
-    """No answer until the client gives up (disconnects), ``release()``, or an hour passes."""
+async def _hang(receive: Receive, released: threading.Event, send: Send | None = None) -> None:
+    """No answer until the client gives up (disconnects), ``release()``, or an hour passes.
+
+    With ``send``, the answer trickles meanwhile: a valid envelope, one byte at a time.
+    """
     gone = asyncio.Event()
 
     async def watch_for_disconnect() -> None:
@@ -135,18 +155,44 @@ async def _hang(receive: Receive, released: threading.Event) -> None:
     # Ending with the client keeps a load test's thousands of hangs from piling up here.
     watcher = asyncio.create_task(watch_for_disconnect())
     deadline = time.monotonic() + _HANG_S
+    body = iter(_TRICKLE_BODY)
     try:
+        if send is not None:
+            await send(_start(200, b"application/json", _TRICKLE_BODY))
         # A threading.Event, because release() is called from another thread than this
         # loop's; polling it keeps no thread busy per hanging request.
-        while not (released.is_set() or gone.is_set()) and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+        while not (released.is_set() or gone.is_set()) and time.monotonic() < deadline:
+            await asyncio.sleep(TRICKLE_INTERVAL_S)
+            if send is not None:
+                byte = next(body, None)
+                last = byte is None
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b"" if byte is None else bytes([byte]),
+                        "more_body": not last,
+                    }
+                )
+                if last:
+                    return
     finally:
         watcher.cancel()
+
+
+def _start(status: int, media: bytes, body: bytes) -> dict[str, Any]:
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", media), (b"content-length", str(len(body)).encode())],
+    }
 
 
 async def _fail(fault: Fault, receive: Receive, send: Send, released: threading.Event) -> None:
     if fault is Fault.HANG:
         await _hang(receive, released)
+        return
+    if fault is Fault.TRICKLE:
+        await _hang(receive, released, send)
         return
     if fault is Fault.DROP:
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -163,12 +209,21 @@ async def _fail(fault: Fault, receive: Receive, send: Send, released: threading.
             orjson.dumps({"data": None, "code": 500, "message": "engine failure", "timestamp": 0}),
         ),
         Fault.GARBAGE: (200, b"application/json", b"\x00not json{"),
+        Fault.ENVELOPE_500: (
+            500,
+            b"application/json",
+            orjson.dumps({"code": 500, "message": "java.lang.NullPointerException"}),
+        ),
+        Fault.HTML_400: (
+            400,
+            b"text/html",
+            b"<html><body><h1>HTTP Status 400 - Bad Request</h1></body></html>",
+        ),
+        Fault.HTML_503: (
+            503,
+            b"text/html",
+            b"<html><body><h1>503 Service Unavailable</h1></body></html>",
+        ),
     }[fault]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", media), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    await send(_start(status, media, body))
     await send({"type": "http.response.body", "body": body})

@@ -17,6 +17,10 @@ CODES = {
     Fault.GARBAGE: "UPSTREAM_ERROR",
     Fault.HANG: "UPSTREAM_TIMEOUT",
     Fault.DROP: "UPSTREAM_UNAVAILABLE",  # the connection went away: as good as refused
+    Fault.ENVELOPE_500: "UPSTREAM_ERROR",
+    Fault.HTML_400: "UPSTREAM_ERROR",  # a 4xx without an envelope: not the runtime's refusal
+    Fault.HTML_503: "UPSTREAM_ERROR",
+    Fault.TRICKLE: "UPSTREAM_TIMEOUT",  # the whole call is bounded, not each read
 }
 
 
