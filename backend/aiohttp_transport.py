@@ -16,6 +16,9 @@ import yarl
 
 __all__ = ["AiohttpTransport", "DirectRequest", "httpx_error_for"]
 
+# Not even the session's default (5 minutes in total): the caller sets the deadline.
+_NO_TIMEOUT = aiohttp.ClientTimeout()
+
 
 @dataclass(frozen=True, slots=True)
 class DirectRequest:
@@ -40,7 +43,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._max_concurrency = max_concurrency
         self._keepalive_expiry_s = keepalive_expiry_s
         self._session: aiohttp.ClientSession | None = None
-        self._timeout: aiohttp.ClientTimeout | None = None
 
     def _session_in_loop(self) -> aiohttp.ClientSession:
         if self._session is None:  # built here, inside the running event loop
@@ -56,17 +58,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 self._session._retry_connection = False
         return self._session
 
-    async def exchange(self, request: DirectRequest, *, timeout_s: float) -> tuple[int, bytes]:
+    async def exchange(self, request: DirectRequest) -> tuple[int, bytes]:
         """Send ``request`` straight through aiohttp: the reply's status and body.
 
         The channel's fast path, without httpx objects; failures raise the httpx
         exceptions ``handle_async_request`` raises, for the channel to map as usual.
+        It has no timeout of its own: the channel bounds the whole call with one
+        deadline (aiohttp's per-read timeout would let a trickle go on for ever).
         """
         session = self._session_in_loop()
-        if self._timeout is None or self._timeout.sock_read != timeout_s:
-            self._timeout = aiohttp.ClientTimeout(
-                connect=timeout_s, sock_connect=timeout_s, sock_read=timeout_s
-            )
         try:
             async with session.request(
                 request.method,
@@ -74,7 +74,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=request.headers,
                 data=request.content,
                 allow_redirects=False,
-                timeout=self._timeout,
+                timeout=_NO_TIMEOUT,
             ) as response:
                 return response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -22,8 +22,10 @@ from backend.models import Task
 from backend.transport import Observer, UpstreamChannel, make_transport
 
 __all__ = [
+    "DEFAULT_BREAKER_FAILURE_RATE",
+    "DEFAULT_BREAKER_MIN_CALLS",
     "DEFAULT_BREAKER_RESET_S",
-    "DEFAULT_BREAKER_THRESHOLD",
+    "DEFAULT_BREAKER_WINDOW_S",
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_RETRY_READS",
     "DEFAULT_TIMEOUT_S",
@@ -33,9 +35,17 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_S: Final = 10.0
-DEFAULT_MAX_CONCURRENCY: Final = 16
+#: The size of the connection pool, so that every call in flight has its connection.
+#: The widest level of the bundled inbox (5 instances, 20 tasks: 25 calls) goes out in
+#: one wave, with room for a second query's at the same time.
+DEFAULT_MAX_CONCURRENCY: Final = 64
 DEFAULT_RETRY_READS: Final = 1
-DEFAULT_BREAKER_THRESHOLD: Final = 5
+#: The circuit opens when at least this share of the calls in the window failed ...
+DEFAULT_BREAKER_FAILURE_RATE: Final = 0.5
+#: ... the window holds at least this many calls ...
+DEFAULT_BREAKER_MIN_CALLS: Final = 20
+#: ... of the last this many seconds (and the failures span two routes, or one refused).
+DEFAULT_BREAKER_WINDOW_S: Final = 10.0
 DEFAULT_BREAKER_RESET_S: Final = 5.0
 
 _PING_INSTANCE_ID: Final = "oneweb-graphql-readiness-probe"
@@ -63,7 +73,9 @@ class UpstreamClient:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         transport: httpx.AsyncBaseTransport | None = None,
         retry_reads: int = DEFAULT_RETRY_READS,
-        breaker_threshold: int = DEFAULT_BREAKER_THRESHOLD,
+        breaker_failure_rate: float = DEFAULT_BREAKER_FAILURE_RATE,
+        breaker_min_calls: int = DEFAULT_BREAKER_MIN_CALLS,
+        breaker_window_s: float = DEFAULT_BREAKER_WINDOW_S,
         breaker_reset_s: float = DEFAULT_BREAKER_RESET_S,
         observer: Observer | None = None,
     ) -> None:
@@ -79,7 +91,12 @@ class UpstreamClient:
             max_concurrency=max_concurrency,
             transport=transport,
             retry_reads=retry_reads,
-            breaker=CircuitBreaker(threshold=breaker_threshold, reset_s=breaker_reset_s),
+            breaker=CircuitBreaker(
+                failure_rate=breaker_failure_rate,
+                min_calls=breaker_min_calls,
+                window_s=breaker_window_s,
+                reset_s=breaker_reset_s,
+            ),
             observer=observer,
         )
 

@@ -1,10 +1,11 @@
 """How a call of the upstream client travels: transport, protection, failures, envelope.
 
 ``backend/client.py`` says what each endpoint sends and returns; ``UpstreamChannel``
-carries it over one pooled ``httpx.AsyncClient``, guarded by a cap on calls in flight,
-a circuit breaker and a jittered retry of reads (stamina). ``send`` is the one place
-where httpx exceptions become the typed errors of ``backend.errors``; ``unwrap`` reads
-the ONEWEB envelope. ``make_transport`` offers an aiohttp transport (less CPU per call)
+carries it over one pooled ``httpx.AsyncClient``, guarded by a deadline per call, a cap
+on calls in flight, a circuit breaker and a jittered retry of reads (stamina). ``send``
+is the one place where httpx exceptions become the typed errors of ``backend.errors``
+(and ``_verdict`` the one place that reads them for the breaker); ``unwrap`` reads the
+ONEWEB envelope. ``make_transport`` offers an aiohttp transport (less CPU per call)
 that raises httpx's own exceptions, so ``send`` sees the same failures either way.
 """
 
@@ -22,9 +23,8 @@ import httpx
 import orjson
 import stamina
 
-from backend.breaker import CircuitBreaker
+from backend.breaker import DOWN, UNREACHABLE, UP, CircuitBreaker, Verdict
 from backend.errors import (
-    DomainError,
     UpstreamError,
     UpstreamFailure,
     UpstreamTimeout,
@@ -80,6 +80,9 @@ OUTCOME_TIMEOUT: Final = "timeout"
 OUTCOME_CIRCUIT_OPEN: Final = "circuit_open"
 OUTCOME_ERROR: Final = "error"
 
+#: HTTP statuses that say the upstream (or the gateway in front of it) is not serving.
+_DOWN_STATUSES: Final = frozenset({502, 503, 504})
+
 #: ``observer(endpoint, outcome, seconds)``, called once per upstream attempt.
 Observer = Callable[[str, str, float], None]
 
@@ -92,9 +95,11 @@ class UpstreamChannel:
     """The guarded way to the upstream that every call of ``UpstreamClient`` takes.
 
     ``call`` sends one request (path relative to ``API_PREFIX``, already encoded) with
-    the caller's headers and returns the envelope's ``data``. Each attempt passes the
-    circuit breaker, then waits (at most ``timeout``) for one of ``max_concurrency``
-    slots. Reads are retried ``retry_reads`` times on connection failures; nothing else is.
+    the caller's headers and returns the envelope's ``data``. ``timeout`` bounds the
+    whole call: the wait for one of ``max_concurrency`` slots, connecting, sending and
+    reading to the last byte, and a read's retry, all within one deadline. Each attempt
+    passes the circuit breaker first and gives it a verdict on the route ``endpoint``.
+    Reads are retried ``retry_reads`` times on connection failures; nothing else is.
 
         channel = UpstreamChannel(base_url="http://bpm.example:8080", timeout=10, ...)
     """
@@ -161,6 +166,7 @@ class UpstreamChannel:
 
         data = await channel.call("tasks_by_instance", "GET", "/instance/i1/tasks", ...)
         """
+        deadline = asyncio.get_running_loop().time() + self._timeout
         request: httpx.Request | DirectRequest
         if self._direct is not None:
             request = _direct_request(method, self._origin + self._prefix + path, body, headers)
@@ -174,21 +180,24 @@ class UpstreamChannel:
             if body is not None:
                 request.headers["Content-Type"] = "application/json"
         if not read or self._retry_reads == 0:
-            return await self._attempt(endpoint, request)
+            return await self._attempt(endpoint, request, deadline)
         try:
             # Most reads succeed at once: only a read whose first try failed pays for
             # stamina's retry machinery (a tenth of an inbox query's CPU when every read
             # entered it). Its first attempt re-raises that failure, so the waits and the
             # number of tries are stamina's own.
-            return await self._attempt(endpoint, request)
+            return await self._attempt(endpoint, request, deadline)
         except UpstreamUnavailable as exc:
             if not _is_connection_failure(exc):
                 raise
             first_failure = exc
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise first_failure
         async for attempt in stamina.retry_context(
             on=_is_connection_failure,
             attempts=self._retry_reads + 1,
-            timeout=None,
+            timeout=left,
             wait_initial=_RETRY_WAIT_INITIAL_S,
             wait_max=_RETRY_WAIT_MAX_S,
             wait_jitter=_RETRY_WAIT_JITTER_S,
@@ -196,55 +205,57 @@ class UpstreamChannel:
             with attempt:
                 if attempt.num == 1:
                     raise first_failure
-                return await self._attempt(endpoint, request)
+                return await self._attempt(endpoint, request, deadline)
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
-    async def _attempt(self, endpoint: str, request: httpx.Request | DirectRequest) -> Any:
-        """One try: through the breaker and the concurrency cap, to the envelope's ``data``."""
-        if not self.breaker.allow():
+    async def _attempt(
+        self, endpoint: str, request: httpx.Request | DirectRequest, deadline: float
+    ) -> Any:
+        """One try: through the breaker, a slot and the deadline, to the envelope's ``data``."""
+        admission = self.breaker.admit()
+        if admission is None:
             self._observe(endpoint, OUTCOME_CIRCUIT_OPEN, 0.0)
             raise UpstreamUnavailable(CIRCUIT_OPEN, endpoint=endpoint)
+        started: float | None = None
         try:
-            # Waiting for a slot is bounded too. Running out of slots is local load,
-            # not an upstream failure, so it gives the breaker no verdict. A free slot is
-            # taken without arming that timer: on uvloop, arming and cancelling a timer
-            # per call cost more CPU than the rest of the call's bookkeeping (py-spy).
-            if self._slots.locked():
-                async with asyncio.timeout(self._timeout):
-                    await self._slots.acquire()
-            else:
+            # One timer for the whole try: the wait for a slot, connecting, sending and
+            # reading to the last byte. A per-read timeout let a trickling upstream hold
+            # a call and its slot far longer than the timeout.
+            async with asyncio.timeout_at(deadline):
                 await self._slots.acquire()
+                try:
+                    started = time.perf_counter()
+                    status, content = await self._exchange(endpoint, request)
+                finally:
+                    self._slots.release()
         except TimeoutError:
-            self.breaker.release()
-            self._observe(endpoint, OUTCOME_TIMEOUT, self._timeout)
+            if started is None:
+                # Running out of slots is local load, not an upstream failure: no verdict.
+                self.breaker.release(admission)
+                self._observe(endpoint, OUTCOME_TIMEOUT, 0.0)
+                raise UpstreamTimeout(
+                    f"no free upstream connection within {self._timeout:g} s", endpoint=endpoint
+                ) from None
+            self.breaker.record(admission, DOWN, route=endpoint)
+            self._observe(endpoint, OUTCOME_TIMEOUT, time.perf_counter() - started)
             raise UpstreamTimeout(
-                f"no free upstream connection within {self._timeout:g} s", endpoint=endpoint
+                f"no complete answer from upstream within {self._timeout:g} s",
+                endpoint=endpoint,
             ) from None
-        except BaseException:
-            self.breaker.release()
-            raise
-        started = time.perf_counter()
-        try:
-            try:
-                status, content = await self._exchange(endpoint, request)
-            except UpstreamFailure as exc:
-                self._observe(endpoint, _outcome(exc), time.perf_counter() - started)
-                raise
-            finally:
-                self._slots.release()
-            self._observe(endpoint, str(status), time.perf_counter() - started)
-            data = unwrap(endpoint, status, content)
-        except UpstreamFailure:
-            self.breaker.record_failure()
-            raise
-        except DomainError:
-            self.breaker.record_success()  # the upstream answered; the caller was refused
+        except UpstreamFailure as exc:
+            self.breaker.record(admission, _verdict(exc), route=endpoint)
+            assert started is not None  # only the exchange raises these
+            self._observe(endpoint, _outcome(exc), time.perf_counter() - started)
             raise
         except BaseException:
-            self.breaker.release()
+            self.breaker.release(admission)
             raise
-        self.breaker.record_success()
-        return data
+        # The upstream answered: whatever the reply says is this call's own business,
+        # unless it is a gateway saying the upstream behind it is not serving.
+        verdict: Verdict = DOWN if status in _DOWN_STATUSES else UP
+        self.breaker.record(admission, verdict, route=endpoint)
+        self._observe(endpoint, str(status), time.perf_counter() - started)
+        return unwrap(endpoint, status, content)
 
     async def _exchange(
         self, endpoint: str, request: httpx.Request | DirectRequest
@@ -253,7 +264,7 @@ class UpstreamChannel:
         if isinstance(request, DirectRequest):
             assert self._direct is not None
             with _typed_errors(endpoint):
-                return await self._direct.exchange(request, timeout_s=self._timeout)
+                return await self._direct.exchange(request)
         response = await send(self._http, request, endpoint=endpoint)
         return response.status_code, response.content
 
@@ -389,6 +400,16 @@ def _outcome(exc: UpstreamFailure) -> str:
     if isinstance(exc, UpstreamUnavailable):
         return OUTCOME_UNAVAILABLE
     return OUTCOME_ERROR
+
+
+def _verdict(exc: UpstreamFailure) -> Verdict:
+    """What a failed exchange says about the upstream as a whole, for the circuit breaker."""
+    cause = exc.__cause__
+    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
+        return UNREACHABLE  # no connection: nothing in this request can have caused that
+    if isinstance(exc, UpstreamUnavailable | UpstreamTimeout):
+        return DOWN  # reset, closed early, or too slow: on this route at least
+    return UP  # httpx failed on what the upstream sent (a bad encoding): it answered
 
 
 def _is_connection_failure(exc: Exception) -> bool:

@@ -104,7 +104,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             max_concurrency=settings.max_concurrency,
             transport=transport,
             retry_reads=settings.retry_reads,
-            breaker_threshold=settings.breaker_threshold,
+            breaker_failure_rate=settings.breaker_failure_rate,
+            breaker_min_calls=settings.breaker_min_calls,
+            breaker_window_s=settings.breaker_window_s,
             breaker_reset_s=settings.breaker_reset_s,
             observer=None if metrics is None else metrics.observe_upstream,
         )

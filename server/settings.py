@@ -8,6 +8,15 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.client import (
+    DEFAULT_BREAKER_FAILURE_RATE,
+    DEFAULT_BREAKER_MIN_CALLS,
+    DEFAULT_BREAKER_RESET_S,
+    DEFAULT_BREAKER_WINDOW_S,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_TIMEOUT_S,
+)
+
 from .limits import (
     DEFAULT_MAX_ALIASES,
     DEFAULT_MAX_BODY_BYTES,
@@ -26,7 +35,11 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         default=None, description="ONEWEB base URL; unset: the embedded runtime, in process."
     )
-    timeout_s: float = Field(default=10.0, gt=0, description="Upstream timeout in seconds.")
+    timeout_s: float = Field(
+        default=DEFAULT_TIMEOUT_S,
+        gt=0,
+        description="Deadline of one upstream call in seconds: slot wait, connect, last byte.",
+    )
     forward_headers: str = Field(
         default="Authorization,Cookie",
         description="Request headers passed upstream, comma-separated.",
@@ -43,7 +56,9 @@ class Settings(BaseSettings):
         description="The trusted header that lists the principal's roles, comma-separated.",
     )
     max_concurrency: int = Field(
-        default=16, ge=1, description="Upstream calls in flight at once, per process."
+        default=DEFAULT_MAX_CONCURRENCY,
+        ge=1,
+        description="Upstream calls in flight at once, per process (also the pool size).",
     )
     allow_user_override: bool = Field(
         default=True,
@@ -125,13 +140,26 @@ class Settings(BaseSettings):
     retry_reads: int = Field(
         default=1, ge=0, description="Retries of a read after a connection failure (jittered)."
     )
-    breaker_threshold: int = Field(
-        default=5,
+    breaker_failure_rate: float = Field(
+        default=DEFAULT_BREAKER_FAILURE_RATE,
+        gt=0,
+        le=1,
+        description="Share of failed upstream calls in the window that opens the circuit.",
+    )
+    breaker_min_calls: int = Field(
+        default=DEFAULT_BREAKER_MIN_CALLS,
         ge=1,
-        description="Consecutive upstream failures that open the circuit (calls then fail fast).",
+        description="Fewest upstream calls in the window before the circuit may open.",
+    )
+    breaker_window_s: float = Field(
+        default=DEFAULT_BREAKER_WINDOW_S,
+        gt=0,
+        description="Seconds of upstream calls the circuit breaker judges (a sliding window).",
     )
     breaker_reset_s: float = Field(
-        default=5.0, ge=0, description="Seconds the circuit stays open before one probe call."
+        default=DEFAULT_BREAKER_RESET_S,
+        ge=0,
+        description="Seconds the circuit stays open before one probe call.",
     )
 
     @field_validator("log_level", mode="before")

@@ -137,7 +137,9 @@ class Recorder:
 _HANG_S = 3600.0
 #: How long a trickling reply waits between two bytes: far below any per-read timeout.
 TRICKLE_INTERVAL_S = 0.05
-_TRICKLE_BODY = orjson.dumps({"data": [], "code": 0, "message": "", "timestamp": 0, "pad": " " * 400})
+_TRICKLE_BODY = orjson.dumps(
+    {"data": [], "code": 0, "message": "", "timestamp": 0, "pad": " " * 400}
+)
 
 
 async def _hang(receive: Receive, released: threading.Event, send: Send | None = None) -> None:

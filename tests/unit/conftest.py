@@ -29,7 +29,10 @@ from backend.models import API_PREFIX
 #: Where the respx upstream lives; routes are relative to its API prefix.
 BASE_URL = "http://upstream.test:8080"
 
-Behaviour = Literal["reply", "hang", "drop"]
+Behaviour = Literal["reply", "hang", "drop", "trickle"]
+
+#: Between two bytes of a trickled body: far below any per-read timeout of the tests.
+TRICKLE_INTERVAL_S = 0.02
 
 
 class ClientFactory(Protocol):
@@ -82,7 +85,8 @@ class LoopbackUpstream:
     """A tiny HTTP/1.1 server on 127.0.0.1 that records each request exactly as received.
 
     ``behaviour``: ``"reply"`` answers ``status`` with ``body``; ``"hang"`` reads the
-    request and never answers; ``"drop"`` reads it and closes the connection.
+    request and never answers; ``"drop"`` reads it and closes the connection;
+    ``"trickle"`` answers ``body`` one byte every ``TRICKLE_INTERVAL_S``.
     """
 
     behaviour: Behaviour
@@ -142,6 +146,13 @@ class LoopbackUpstream:
                 return
             head = [f"HTTP/1.1 {self.status} X", f"Content-Length: {len(self.body)}"]
             head += [f"{name}: {value}" for name, value in self.extra_headers]
+            if self.behaviour == "trickle":
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+                for byte in self.body:
+                    await asyncio.sleep(TRICKLE_INTERVAL_S)
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                continue
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + self.body)
             await writer.drain()
 

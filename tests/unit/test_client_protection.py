@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -116,97 +118,131 @@ async def test_write_is_never_retried(
 
 
 # -- circuit breaker --------------------------------------------------------------------
+#
+# The breaker's own rules (rate, window, routes, probe) are tested in test_client_breaker.py
+# on a hand-moved clock; these show which replies the channel reports as what.
+
+#: A breaker that judges from the fourth call on: small enough to reach in a unit test.
+SMALL = {"breaker_min_calls": 4, "breaker_reset_s": 0.05}
 
 
-async def _fail(client: UpstreamClient, times: int) -> None:
+def _unavailable() -> httpx.Response:
+    return httpx.Response(503, text="<html>Service Unavailable</html>")
+
+
+async def _fail_across_routes(client: UpstreamClient, times: int = 2) -> None:
+    """``times`` failed calls on each of two routes."""
     for _ in range(times):
-        with pytest.raises(UpstreamError):
+        with pytest.raises(OnewebError):
             await client.claim_task("t1", "alice")
+        with pytest.raises(OnewebError):
+            await client.instance_tasks("i1")
 
 
-async def test_breaker_opens_after_threshold_consecutive_failures(
-    upstream: respx.Router, make_client: Factory
+@pytest.mark.parametrize("status", [502, 503, 504])
+async def test_gateway_failures_across_routes_open_the_circuit(
+    upstream: respx.Router, make_client: Factory, status: int
 ) -> None:
-    upstream.route().mock(return_value=_server_error())
-    client = make_client(breaker_threshold=3)
-    await _fail(client, 2)
+    upstream.route().mock(return_value=httpx.Response(status, text="<html>down</html>"))
+    client = make_client(**SMALL)
+    await _fail_across_routes(client, 1)
     assert client.circuit_state == "closed"
-    await _fail(client, 1)
+    await _fail_across_routes(client, 1)
     assert client.circuit_state == "open"
 
 
 async def test_open_circuit_fails_fast_without_a_call(
     upstream: respx.Router, make_client: Factory
 ) -> None:
-    route = upstream.route().mock(return_value=_server_error())
-    client = make_client(breaker_threshold=3)
-    await _fail(client, 3)
+    route = upstream.route().mock(return_value=_unavailable())
+    client = make_client(**SMALL)
+    await _fail_across_routes(client)
     with pytest.raises(UpstreamUnavailable, match=CIRCUIT_OPEN):
         await client.instance_tasks("i1")
-    assert route.call_count == 3
+    assert route.call_count == 4
 
 
-async def test_timeouts_and_refusals_count_as_failures(
+async def test_timeouts_across_routes_open_the_circuit(
     upstream: respx.Router, make_client: Factory
 ) -> None:
-    upstream.route().mock(side_effect=[httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
-    client = make_client(breaker_threshold=2)
-    with pytest.raises(UpstreamTimeout):
-        await client.claim_task("t1", "alice")
-    with pytest.raises(UpstreamUnavailable):
-        await client.claim_task("t1", "alice")
+    upstream.route().mock(side_effect=httpx.ReadTimeout("slow"))
+    client = make_client(**SMALL)
+    await _fail_across_routes(client)
     assert client.circuit_state == "open"
 
 
-async def test_domain_errors_never_open_the_circuit(
+async def test_refused_connections_open_the_circuit_from_one_route(
     upstream: respx.Router, make_client: Factory
 ) -> None:
-    upstream.route().mock(return_value=httpx.Response(404, json=envelope(code=404, message="no")))
-    client = make_client(breaker_threshold=2)
-    for _ in range(5):
-        with pytest.raises(NotFound):
-            await client.claim_task("t1", "alice")
+    upstream.route().mock(side_effect=httpx.ConnectError("refused"))
+    client = make_client(retry_reads=0, **SMALL)
+    for _ in range(4):
+        with pytest.raises(UpstreamUnavailable):
+            await client.tasks(group="Clerk")
+    assert client.circuit_state == "open"
+
+
+async def test_failures_of_one_route_never_open_the_circuit(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    upstream.route(path__regex="/variables$").mock(side_effect=httpx.ReadTimeout("slow"))
+    client = make_client(**SMALL)
+    for _ in range(20):
+        with pytest.raises(UpstreamTimeout):
+            await client.task_variables("t1")
     assert client.circuit_state == "closed"
 
 
-async def test_a_success_resets_the_failure_count(
-    upstream: respx.Router, make_client: Factory
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(httpx.Response(404, json=envelope(code=404, message="no")), id="404"),
+        pytest.param(httpx.Response(400, text="<html>Bad Request</html>"), id="html-400"),
+        pytest.param(httpx.Response(400, text="x" * 100), id="text-400"),
+        pytest.param(
+            httpx.Response(500, json={"code": 500, "message": "java.lang.NullPointerException"}),
+            id="envelope-500",
+        ),
+        pytest.param(_server_error(), id="html-500"),
+        pytest.param(httpx.Response(200, json=envelope(code=500, message="x")), id="code-500"),
+        pytest.param(httpx.Response(200, content=b"\x00not json{"), id="garbage"),
+    ],
+)
+async def test_answers_are_the_callers_own_errors_and_never_open_the_circuit(
+    upstream: respx.Router, make_client: Factory, reply: httpx.Response
 ) -> None:
-    upstream.route().mock(
-        side_effect=[_server_error(), _server_error(), _ok(), _server_error(), _server_error()]
-    )
-    client = make_client(breaker_threshold=3)
-    await _fail(client, 2)
-    await client.claim_task("t1", "alice")
-    await _fail(client, 2)
+    upstream.route().mock(return_value=reply)
+    client = make_client(**SMALL)
+    await _fail_across_routes(client, 10)
     assert client.circuit_state == "closed"
 
 
 async def test_circuit_half_opens_after_reset_and_a_successful_probe_closes_it(
     upstream: respx.Router, make_client: Factory
 ) -> None:
-    route = upstream.route().mock(side_effect=[_server_error(), _ok([])])
-    client = make_client(breaker_threshold=1, breaker_reset_s=0.05)
-    await _fail(client, 1)
+    route = upstream.route().mock(side_effect=[_unavailable()] * 4 + [_ok([])])
+    client = make_client(**SMALL)
+    await _fail_across_routes(client)
     assert client.circuit_state == "open"
     await asyncio.sleep(0.06)
     assert client.circuit_state == "half_open"
     assert await client.instance_tasks("i1") == []
     assert client.circuit_state == "closed"
-    assert route.call_count == 2
+    assert route.call_count == 5
 
 
 async def test_failed_probe_opens_the_circuit_again(
     upstream: respx.Router, make_client: Factory
 ) -> None:
-    route = upstream.route().mock(return_value=_server_error())
-    client = make_client(breaker_threshold=1, breaker_reset_s=0.05)
-    await _fail(client, 1)
+    route = upstream.route().mock(return_value=_unavailable())
+    client = make_client(**SMALL)
+    await _fail_across_routes(client)
     await asyncio.sleep(0.06)
-    await _fail(client, 1)
+    with pytest.raises(UpstreamError):
+        await client.claim_task("t1", "alice")
     with pytest.raises(UpstreamUnavailable, match=CIRCUIT_OPEN):
         await client.claim_task("t1", "alice")
-    assert route.call_count == 2
+    assert route.call_count == 5
 
 
 async def test_half_open_circuit_lets_exactly_one_probe_through(
@@ -216,36 +252,57 @@ async def test_half_open_circuit_lets_exactly_one_probe_through(
         await asyncio.sleep(0.05)
         return _ok([])
 
-    route = upstream.route().mock(side_effect=[_server_error(), slow_ok, slow_ok, slow_ok])
-    client = make_client(breaker_threshold=1, breaker_reset_s=0.05)
-    await _fail(client, 1)
+    route = upstream.route().mock(side_effect=[_unavailable()] * 4 + [slow_ok] * 3)
+    client = make_client(**SMALL)
+    await _fail_across_routes(client)
     await asyncio.sleep(0.06)
     results = await asyncio.gather(
         *(client.instance_tasks("i1") for _ in range(3)), return_exceptions=True
     )
     refused = [r for r in results if isinstance(r, UpstreamUnavailable)]
-    assert (len(refused), route.call_count) == (2, 2)
+    assert (len(refused), route.call_count) == (2, 5)
+
+
+async def test_late_success_of_a_call_admitted_before_the_circuit_opened_leaves_it_open(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    release = asyncio.Event()
+
+    async def slow_ok(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return _ok([])
+
+    upstream.route(path__regex="/instance/slow/").mock(side_effect=slow_ok)
+    upstream.route().mock(return_value=_unavailable())
+    client = make_client(breaker_min_calls=4, breaker_reset_s=60)
+    late = asyncio.create_task(client.instance_tasks("slow"))
+    await asyncio.sleep(0.01)  # admitted and in flight
+    await _fail_across_routes(client)
+    assert client.circuit_state == "open"
+    release.set()
+    assert await late == []
+    assert client.circuit_state == "open"
 
 
 async def test_open_circuit_is_not_retried_for_reads(
     upstream: respx.Router, make_client: Factory
 ) -> None:
-    route = upstream.route().mock(return_value=_server_error())
-    client = make_client(breaker_threshold=1, retry_reads=3)
-    await _fail(client, 1)
+    route = upstream.route().mock(return_value=_unavailable())
+    client = make_client(retry_reads=3, **SMALL)
+    await _fail_across_routes(client)
     with pytest.raises(UpstreamUnavailable, match=CIRCUIT_OPEN):
         await client.instance_tasks("i1")
-    assert route.call_count == 1
+    assert route.call_count == 4
 
 
 async def test_ping_is_false_while_the_circuit_is_open_and_makes_no_call(
     upstream: respx.Router, make_client: Factory
 ) -> None:
-    route = upstream.route().mock(return_value=_server_error())
-    client = make_client(breaker_threshold=1)
-    await _fail(client, 1)
+    route = upstream.route().mock(return_value=_unavailable())
+    client = make_client(breaker_min_calls=4, breaker_reset_s=60)
+    await _fail_across_routes(client)
     assert await client.ping() is False
-    assert route.call_count == 1
+    assert route.call_count == 4
 
 
 # -- concurrency cap --------------------------------------------------------------------
@@ -278,13 +335,49 @@ async def test_waiting_for_a_free_slot_is_bounded_by_the_timeout(
         return _ok([])
 
     upstream.route().mock(side_effect=slow)
-    client = make_client(max_concurrency=1, timeout=0.1)
+    client = make_client(max_concurrency=1, timeout=0.4)
     first, second = await asyncio.gather(
         client.instance_tasks("i1"), client.instance_tasks("i2"), return_exceptions=True
     )
     assert first == []
     assert isinstance(second, UpstreamTimeout)
     assert client.circuit_state == "closed"
+
+
+async def test_a_call_that_never_gets_a_slot_times_out_without_a_verdict(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(return_value=_ok([]))
+    client = make_client(max_concurrency=1, timeout=0.1, breaker_min_calls=1)
+    # Every slot taken, as by other callers' calls: local load, not an upstream failure.
+    await client._channel._slots.acquire()
+    for _ in range(3):
+        with pytest.raises(UpstreamTimeout, match="no free upstream connection"):
+            await client.instance_tasks("i1")
+    assert (client.circuit_state, client._channel.breaker.window.calls) == ("closed", 0)
+    assert route.call_count == 0
+
+
+async def test_the_wait_for_a_slot_counts_inside_the_deadline_of_the_call(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.15)
+        return _ok([])
+
+    upstream.route().mock(side_effect=slow)
+    client = make_client(max_concurrency=1, timeout=0.25)
+
+    async def timed() -> float:
+        started = time.monotonic()
+        with contextlib.suppress(UpstreamTimeout):
+            await client.instance_tasks("i2")
+        return time.monotonic() - started
+
+    first, seconds = await asyncio.gather(client.instance_tasks("i1"), timed())
+    # 0.15 s for a slot, then 0.1 s of the deadline left for a 0.15 s answer.
+    assert first == []
+    assert 0.2 < seconds < 0.35
 
 
 # -- observer ---------------------------------------------------------------------------
@@ -348,13 +441,13 @@ async def test_observer_outcome_names_what_happened(
 
 
 async def test_observer_sees_circuit_open(upstream: respx.Router, make_client: Factory) -> None:
-    upstream.route().mock(return_value=_server_error())
+    upstream.route().mock(return_value=_unavailable())
     recorder = Recorder()
-    client = make_client(observer=recorder, breaker_threshold=1)
-    await _fail(client, 1)
+    client = make_client(observer=recorder, **SMALL)
+    await _fail_across_routes(client)
     with pytest.raises(UpstreamUnavailable):
         await client.claim_task("t1", "alice")
-    assert recorder.outcomes == [("claim_task", "500"), ("claim_task", "circuit_open")]
+    assert recorder.outcomes[-2:] == [("tasks_by_instance", "503"), ("claim_task", "circuit_open")]
 
 
 async def test_failing_observer_never_fails_the_call(

@@ -112,6 +112,20 @@ async def test_silent_server_is_upstream_timeout(
     assert time.monotonic() - started < 2
 
 
+async def test_trickling_reply_is_cut_at_the_deadline_of_the_whole_call(
+    make_client: Factory, make_loopback: Any, kind: str
+) -> None:
+    # A byte every 20 ms never trips a per-read timeout; the whole reply would take 8 s.
+    body = orjson.dumps(envelope([])) + b" " * 400
+    server = await make_loopback(body, behaviour="trickle")
+    client = _client(make_client, kind, server.base_url, timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout, match=r"within 0\.3 s"):
+        await client.instance_tasks("i1")
+    assert time.monotonic() - started < 1.0
+    assert client.circuit_state == "closed"
+
+
 async def test_dropped_connection_is_unavailable_and_a_read_is_retried(
     make_client: Factory, make_loopback: Any, kind: str
 ) -> None:
