@@ -24,12 +24,12 @@ import orjson
 import stamina
 
 from backend.breaker import DOWN, UNREACHABLE, UP, CircuitBreaker, Verdict
+from backend.envelope import unwrap
 from backend.errors import (
     UpstreamError,
     UpstreamFailure,
     UpstreamTimeout,
     UpstreamUnavailable,
-    domain_error_for_code,
 )
 from backend.models import API_PREFIX
 
@@ -87,8 +87,6 @@ _DOWN_STATUSES: Final = frozenset({502, 503, 504})
 Observer = Callable[[str, str, float], None]
 
 _USER_AGENT: Final = "oneweb-graphql"
-# An upstream message longer than this is cut in error messages.
-_MESSAGE_LIMIT: Final = 300
 
 
 class UpstreamChannel:
@@ -194,18 +192,23 @@ class UpstreamChannel:
         left = deadline - asyncio.get_running_loop().time()
         if left <= 0:
             raise first_failure
-        async for attempt in stamina.retry_context(
-            on=_is_connection_failure,
-            attempts=self._retry_reads + 1,
-            timeout=left,
-            wait_initial=_RETRY_WAIT_INITIAL_S,
-            wait_max=_RETRY_WAIT_MAX_S,
-            wait_jitter=_RETRY_WAIT_JITTER_S,
-        ):
-            with attempt:
-                if attempt.num == 1:
-                    raise first_failure
-                return await self._attempt(endpoint, request, deadline)
+        try:
+            async for attempt in stamina.retry_context(
+                on=_is_connection_failure,
+                attempts=self._retry_reads + 1,
+                timeout=left,
+                wait_initial=_RETRY_WAIT_INITIAL_S,
+                wait_max=_RETRY_WAIT_MAX_S,
+                wait_jitter=_RETRY_WAIT_JITTER_S,
+            ):
+                with attempt:
+                    if attempt.num == 1:
+                        raise first_failure
+                    return await self._attempt(endpoint, request, deadline)
+        except UpstreamTimeout:
+            # The retry ran out of the call's time: the failure to report is the one
+            # that made it retry.
+            raise first_failure from None
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     async def _attempt(
@@ -330,62 +333,6 @@ def _typed_errors(endpoint: str) -> Iterator[None]:
         raise UpstreamError(
             f"upstream request failed ({type(exc).__name__}: {exc})", endpoint=endpoint
         ) from exc
-
-
-def unwrap(endpoint: str, status: int, content: bytes) -> Any:
-    """The ``data`` of a success envelope, else the typed error the reply stands for.
-
-    data = unwrap("tasks_by_instance", response.status_code, response.content)
-    """
-    envelope = _read_envelope(content)
-    if status >= 500:
-        detail = (
-            f" (code {envelope['code']}: {_message(envelope)})"
-            if isinstance(envelope, dict)
-            else ""
-        )
-        raise UpstreamError(f"upstream answered HTTP {status}{detail}", endpoint=endpoint)
-    if isinstance(envelope, str):
-        refusal = domain_error_for_code(status) if status in (401, 403) else None
-        if refusal is not None:
-            raise refusal(f"upstream answered HTTP {status}", code=status, endpoint=endpoint)
-        raise UpstreamError(f"upstream answered HTTP {status} with {envelope}", endpoint=endpoint)
-    code: int = envelope["code"]
-    if code == 0 and 200 <= status < 300:
-        return envelope.get("data")
-    error_code = code or status
-    message = _message(envelope)
-    error = domain_error_for_code(error_code)
-    if error is None:
-        raise UpstreamError(
-            f"upstream answered HTTP {status} with code {code}: {message}",
-            code=code,
-            endpoint=endpoint,
-        )
-    raise error(message, code=error_code, endpoint=endpoint)
-
-
-def _read_envelope(content: bytes) -> dict[str, Any] | str:
-    """The envelope with an int ``code``, or what the body is instead."""
-    try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return "a body that is not JSON"
-    if not isinstance(body, dict):
-        return f"JSON {type(body).__name__}, not an envelope"
-    code = body.get("code")
-    if isinstance(code, str) and code.lstrip("-").isdigit():
-        code = body["code"] = int(code)
-    if isinstance(code, bool) or not isinstance(code, int):
-        return "JSON without an envelope code"
-    return body
-
-
-def _message(envelope: Mapping[str, Any]) -> str:
-    message = envelope.get("message")
-    if not isinstance(message, str) or not message:
-        return f"upstream code {envelope['code']}"
-    return message[:_MESSAGE_LIMIT]
 
 
 def _cookie_jar_that_keeps_nothing() -> http.cookiejar.CookieJar:

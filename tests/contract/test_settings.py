@@ -20,7 +20,7 @@ def test_defaults_are_the_contract_defaults(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.forwarded_header_names == ("authorization", "cookie")
     assert settings.timeout_s == 10
     assert settings.user_header == "X-Remote-User"
-    assert settings.max_concurrency == 16
+    assert settings.max_concurrency == 64
 
 
 def test_environment_sets_upstream_headers_and_timeout(monkeypatch: pytest.MonkeyPatch) -> None:

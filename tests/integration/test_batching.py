@@ -66,13 +66,14 @@ async def test_inbox_without_loaders_makes_a_call_per_field(
     }
 
 
-async def test_one_level_of_fetches_is_in_flight_together(
+async def test_one_level_of_fetches_is_in_flight_together_at_the_default_concurrency_cap(
     facade_factory: FacadeFactory, upstream: Upstream
 ) -> None:
     _inbox_of(upstream, "dana", 5)
     upstream.recorder.latency_s = 0.05
-    facade = facade_factory(upstream.base_url, max_concurrency=32)
+    facade = facade_factory(upstream.base_url)
     upstream.recorder.reset()
     await facade.execute(INBOX, {"user": "dana"})
-    # The 5 instance fetches and 20 variable fetches start together, after the one list.
+    # The 5 instance fetches and 20 variable fetches start together, after the one list:
+    # the default cap does not split the widest level into waves.
     assert upstream.recorder.peak_in_flight == 25

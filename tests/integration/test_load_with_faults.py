@@ -1,13 +1,14 @@
 """Load with faults: 2,000 inbox queries at concurrency 50 while a third of the upstream fails.
 
 The inbox of ``dana`` spans 5 instances of one open task each: a query costs 11
-upstream reads (the list, 5 instance task lists, 5 variable sets). Four of those 11
+upstream reads (the list, 5 instance task lists, 5 variable sets). Five of those 11
 resources always fail, each its own way: one instance's list hangs past the facade's
 timeout (0.75 s), another's connection drops (and its retry too), one task's variables are an
-HTML 500 page, another's are garbage. The facade runs as its own process (so that its
-memory is its own) with the breaker threshold set high: with a third of the calls
-failing, the default breaker would open and fail healthy calls fast too, which the
-unit tests of the breaker prove; here every healthy field must be exactly right.
+HTML 500 page, another's are garbage, and one is a poison task whose variables ONEWEB
+answers with a Java exception in a 500 envelope. The facade runs as its own process (so
+that its memory is its own) with its default concurrency cap and circuit breaker: the
+failures are those of single resources, not an outage, so the circuit stays closed and
+every healthy field is exactly right.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ CODES = {
     Fault.DROP: "UPSTREAM_UNAVAILABLE",
     Fault.HTML_500: "UPSTREAM_ERROR",
     Fault.GARBAGE: "UPSTREAM_ERROR",
+    Fault.ENVELOPE_500: "UPSTREAM_ERROR",
 }
+
 
 def _rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -86,13 +89,9 @@ def facade_process(upstream: Upstream, tmp_path: Path) -> Iterator[tuple[str, in
     """``oneweb-graphql serve`` in its own process, in front of ``upstream``: (URL, pid)."""
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("ONEWEB_")}
-    env.update(
-        ONEWEB_TIMEOUT_S=str(TIMEOUT_S),
-        # One hung call per query in flight holds a slot: 50 of them, and 14 for the rest.
-        ONEWEB_MAX_CONCURRENCY="64",
-        ONEWEB_BREAKER_THRESHOLD="1000000",
-        ONEWEB_LOG_JSON="true",
-    )
+    # The default concurrency cap (64): one hung call per query in flight holds a slot,
+    # 50 of them, and 14 for the rest. The default circuit breaker.
+    env.update(ONEWEB_TIMEOUT_S=str(TIMEOUT_S), ONEWEB_LOG_JSON="true")
     command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
     command += ["--upstream", upstream.base_url]
     with (tmp_path / "facade.log").open("w") as log:
@@ -139,6 +138,7 @@ def _inbox(upstream: Upstream) -> tuple[list[dict[str, Any]], dict[str, Fault]]:
         f"{API_PREFIX}/instance/{instances[1]}/tasks": Fault.DROP,
         f"{API_PREFIX}/tasks/{nodes[2]['id']}/variables": Fault.HTML_500,
         f"{API_PREFIX}/tasks/{nodes[3]['id']}/variables": Fault.GARBAGE,
+        f"{API_PREFIX}/tasks/{nodes[4]['id']}/variables": Fault.ENVELOPE_500,
     }
     return nodes, faults
 
@@ -150,11 +150,13 @@ def _expected(nodes: list[dict[str, Any]]) -> tuple[dict[str, Any], set[tuple[st
     broken[1]["instance"]["tasks"] = None
     broken[2]["variables"] = None
     broken[3]["variables"] = None
+    broken[4]["variables"] = None
     errors = {
         ("tasks.nodes.0.instance.tasks", CODES[Fault.HANG]),
         ("tasks.nodes.1.instance.tasks", CODES[Fault.DROP]),
         ("tasks.nodes.2.variables", CODES[Fault.HTML_500]),
         ("tasks.nodes.3.variables", CODES[Fault.GARBAGE]),
+        ("tasks.nodes.4.variables", CODES[Fault.ENVELOPE_500]),
     }
     return {"tasks": {"totalCount": len(nodes), "nodes": broken}}, errors
 
@@ -213,7 +215,10 @@ async def test_2000_inbox_queries_with_a_third_of_upstream_calls_failing(
     failed = sum(1 for call in calls if call.raw_path in faults)
     # 11 reads per query, plus the one retry of the dropped read.
     assert len(calls) == QUERIES * 12
-    assert failed == QUERIES * 5
+    assert failed == QUERIES * 6
+    async with httpx.AsyncClient(base_url=url) as client:
+        ready = await client.get("/readyz")
+    assert (ready.status_code, ready.json()["circuit"]) == (200, "closed")
     print(
         f"\n{QUERIES} queries at concurrency {CONCURRENCY} in {seconds:.1f} s; "
         f"upstream calls {len(calls)}, failed {failed} ({failed / len(calls):.0%}); "

@@ -15,6 +15,7 @@ import respx
 
 import backend.breaker
 import backend.client
+import backend.envelope
 import backend.transport
 from backend.client import UpstreamClient
 from backend.errors import BadInput
@@ -434,7 +435,9 @@ def _top_level_names(module: Any) -> set[str]:
     return {name for name in names if not name.startswith("_")} - {"logger"}
 
 
-@pytest.mark.parametrize("module", [backend.client, backend.transport, backend.breaker])
+@pytest.mark.parametrize(
+    "module", [backend.client, backend.transport, backend.breaker, backend.envelope]
+)
 def test_all_lists_every_public_name_the_module_defines(module: Any) -> None:
     assert set(module.__all__) - set(vars(module)) == set()
     assert _top_level_names(module) - set(module.__all__) == set()
