@@ -26,6 +26,7 @@ import stamina
 from backend.breaker import DOWN, UNREACHABLE, UP, CircuitBreaker, Verdict
 from backend.envelope import unwrap
 from backend.errors import (
+    BadInput,
     UpstreamError,
     UpstreamFailure,
     UpstreamTimeout,
@@ -169,12 +170,16 @@ class UpstreamChannel:
         if self._direct is not None:
             request = _direct_request(method, self._origin + self._prefix + path, body, headers)
         else:
-            request = self._http.build_request(
-                method,
-                self.base_url.copy_with(raw_path=(self._prefix + path).encode("ascii")),
-                headers=headers,
-                content=None if body is None else orjson.dumps(body),
-            )
+            try:
+                request = self._http.build_request(
+                    method,
+                    self.base_url.copy_with(raw_path=(self._prefix + path).encode("ascii")),
+                    headers=headers,
+                    content=None if body is None else orjson.dumps(body),
+                )
+            except httpx.InvalidURL as exc:
+                # What the caller sent cannot be a URL (e.g. an id of 70,000 characters).
+                raise BadInput(f"request cannot be sent: {exc}", endpoint=endpoint) from exc
             if body is not None:
                 request.headers["Content-Type"] = "application/json"
         if not read or self._retry_reads == 0:

@@ -14,6 +14,7 @@ import respx
 
 from backend.client import UpstreamClient
 from backend.errors import (
+    BadInput,
     NotFound,
     OnewebError,
     UpstreamError,
@@ -303,6 +304,16 @@ async def test_ping_is_false_while_the_circuit_is_open_and_makes_no_call(
     await _fail_across_routes(client)
     assert await client.ping() is False
     assert route.call_count == 4
+
+
+async def test_an_id_too_long_for_a_url_is_bad_input_without_a_call_or_a_verdict(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    route = upstream.route().mock(return_value=_ok([]))
+    client = make_client(breaker_min_calls=1)
+    with pytest.raises(BadInput, match="too long"):
+        await client.instance_tasks("a" * 70_000)
+    assert (route.call_count, client._channel.breaker.window.calls) == (0, 0)
 
 
 # -- concurrency cap --------------------------------------------------------------------
