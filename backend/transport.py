@@ -224,6 +224,7 @@ class UpstreamChannel:
         if admission is None:
             self._observe(endpoint, OUTCOME_CIRCUIT_OPEN, 0.0)
             raise UpstreamUnavailable(CIRCUIT_OPEN, endpoint=endpoint)
+        asked = time.perf_counter()
         started: float | None = None
         try:
             # One timer for the whole try: the wait for a slot, connecting, sending and
@@ -240,14 +241,25 @@ class UpstreamChannel:
             if started is None:
                 # Running out of slots is local load, not an upstream failure: no verdict.
                 self.breaker.release(admission)
-                self._observe(endpoint, OUTCOME_TIMEOUT, 0.0)
+                self._observe(endpoint, OUTCOME_TIMEOUT, time.perf_counter() - asked)
                 raise UpstreamTimeout(
                     f"no free upstream connection within {self._timeout:g} s", endpoint=endpoint
                 ) from None
-            self.breaker.record(admission, DOWN, route=endpoint)
-            self._observe(endpoint, OUTCOME_TIMEOUT, time.perf_counter() - started)
+            exchanged = time.perf_counter() - started
+            if exchanged >= self._timeout / 2:
+                self.breaker.record(admission, DOWN, route=endpoint)
+            else:
+                # Most of the time went waiting for a slot: local load, no verdict.
+                self.breaker.release(admission)
+            self._observe(endpoint, OUTCOME_TIMEOUT, exchanged)
+            waited = started - asked
             raise UpstreamTimeout(
-                f"no complete answer from upstream within {self._timeout:g} s",
+                f"no complete answer from upstream within {self._timeout:g} s"
+                + (
+                    f" ({waited:.2f} s of it waiting for a free connection)"
+                    if waited >= 0.01
+                    else ""
+                ),
                 endpoint=endpoint,
             ) from None
         except UpstreamFailure as exc:

@@ -369,6 +369,36 @@ async def test_a_call_that_never_gets_a_slot_times_out_without_a_verdict(
     assert route.call_count == 0
 
 
+async def test_a_call_that_spent_most_of_its_deadline_waiting_for_a_slot_gives_no_verdict(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(1)
+        return _ok([])
+
+    upstream.route().mock(side_effect=slow)
+    client = make_client(max_concurrency=1, timeout=0.3, breaker_min_calls=1)
+    await client._channel._slots.acquire()  # taken by another caller for 0.2 s
+    asyncio.get_running_loop().call_later(0.2, client._channel._slots.release)
+    with pytest.raises(UpstreamTimeout, match="waiting for a free connection"):
+        await client.instance_tasks("i1")
+    assert client._channel.breaker.window.calls == 0
+
+
+async def test_a_timeout_of_the_upstream_itself_is_a_verdict(
+    upstream: respx.Router, make_client: Factory
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(1)
+        return _ok([])
+
+    upstream.route().mock(side_effect=slow)
+    client = make_client(timeout=0.1, breaker_min_calls=1)
+    with pytest.raises(UpstreamTimeout):
+        await client.instance_tasks("i1")
+    assert client._channel.breaker.window.failures == 1
+
+
 async def test_the_wait_for_a_slot_counts_inside_the_deadline_of_the_call(
     upstream: respx.Router, make_client: Factory
 ) -> None:
