@@ -212,8 +212,8 @@ class UpstreamChannel:
                     return await self._attempt(endpoint, request, deadline)
         except UpstreamTimeout:
             # The retry ran out of the call's time: the failure to report is the one
-            # that made it retry.
-            raise first_failure from None
+            # that made it retry (its cause, the connection error, kept).
+            raise first_failure  # noqa: B904
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     async def _attempt(
