@@ -216,9 +216,13 @@ async def test_1500_inbox_queries_with_half_of_upstream_calls_failing(
     assert replies == WARM_UP + QUERIES
     calls = upstream.recorder.calls
     failed = sum(1 for call in calls if call.raw_path in faults)
-    # 11 reads per query, plus the one retry of the dropped read.
-    assert len(calls) == QUERIES * 12
-    assert failed == QUERIES * 6
+    [dropped] = [path for path, fault in faults.items() if fault is Fault.DROP]
+    retries = sum(1 for call in calls if call.raw_path == dropped) - QUERIES
+    # 11 reads per query, plus the one retry of the dropped read, which is made within
+    # the call's deadline: a query whose read waited long for a slot may have no time left.
+    assert QUERIES * 0.95 <= retries <= QUERIES
+    assert len(calls) == QUERIES * 11 + retries
+    assert failed == QUERIES * 5 + retries
     async with httpx.AsyncClient(base_url=url) as client:
         ready = await client.get("/readyz")
     assert (ready.status_code, ready.json()["circuit"]) == (200, "closed")
