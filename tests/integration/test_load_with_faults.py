@@ -168,7 +168,10 @@ async def _load(url: str, count: int, check: Any) -> None:
     """``count`` inbox queries, ``CONCURRENCY`` at a time, each reply passed to ``check``."""
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     queue = iter(range(count))
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+    headers = {"X-Remote-User": "dana"}  # the principal whose inbox it is
+    async with httpx.AsyncClient(
+        base_url=url, limits=limits, timeout=30, headers=headers
+    ) as client:
 
         async def worker() -> None:
             for _ in queue:
