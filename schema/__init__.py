@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
@@ -30,6 +31,17 @@ class FacadeSchema(strawberry.Schema):
                 log.error("unexpected error", exc_info=error.original_error)
 
 
+class _ValidationCache(ValidationCache):
+    """Strawberry's validation cache, skipped for a document an earlier extension (a
+    query limit) has already refused: such a document is never validated."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors:
+            yield
+            return
+        yield from super().on_validate()
+
+
 def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
     """The facade's schema, with the extensions the server adds (limits, metrics).
 
@@ -42,7 +54,7 @@ def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
         mutation=Mutation,
         # No ParserCache: it parses inside its own hook, before the token limit can mark
         # the error. Validation, the costly step, is cached (keyed by the rules too).
-        extensions=[ErrorCodes, *(extensions or []), ValidationCache],
+        extensions=[ErrorCodes, *(extensions or []), _ValidationCache],
     )
 
 

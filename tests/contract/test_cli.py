@@ -78,6 +78,7 @@ def test_serve_answers_health_and_graphql_then_stops_cleanly(launch, stop_signal
     reply = httpx.post(
         f"http://127.0.0.1:{port}/graphql",
         json={"query": '{ tasks(group: "Clerk") { totalCount } }'},
+        headers={"X-Remote-User": "clerk", "X-Remote-Groups": "Clerk"},
     )
     assert reply.json() == {"data": {"tasks": {"totalCount": 0}}}
     process.send_signal(stop_signal)
