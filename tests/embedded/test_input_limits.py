@@ -59,25 +59,23 @@ async def test_a_name_of_256_characters_with_unicode_is_accepted(rest: Rest) -> 
     assert task["assignee"] == user
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "field"),
-    [
-        ("POST", "/tasks/{id}/claim?user=bob", "taskId"),
-        ("POST", "/tasks/{id}/unclaim?user=bob", "taskId"),
-        ("POST", "/tasks/{id}/complete?user=bob", "taskId"),
-        ("POST", "/tasks/{id}/variables", "taskId"),
-        ("POST", "/tasks/{id}/assign?user=bob", "taskId"),
-        ("GET", "/instance/{id}/tasks", "instanceId"),
-        ("POST", "/instance/{id}/tasks/assign?user=bob", "instanceId"),
-        ("POST", "/process/{id}/start", "processName"),
-    ],
-)
-async def test_an_id_over_1024_characters_is_400(
-    rest: Rest, method: str, path: str, field: str
-) -> None:
-    reply = await rest.client.request(method, API_PREFIX + path.format(id="i" * 1025))
+ID_PATHS = [
+    ("POST", "/tasks/{id}/claim?user=bob", "taskId"),
+    ("POST", "/tasks/{id}/unclaim?user=bob", "taskId"),
+    ("POST", "/tasks/{id}/complete?user=bob", "taskId"),
+    ("POST", "/tasks/{id}/variables", "taskId"),
+    ("POST", "/tasks/{id}/assign?user=bob", "taskId"),
+    ("GET", "/instance/{id}/tasks", "instanceId"),
+    ("POST", "/instance/{id}/tasks/assign?user=bob", "instanceId"),
+    ("POST", "/process/{id}/start", "processName"),
+]
 
-    error(reply, 400, f"`{field}`", "1024")
+
+async def test_an_id_over_1024_characters_is_400(rest: Rest) -> None:
+    for method, path, field in ID_PATHS:
+        reply = await rest.client.request(method, API_PREFIX + path.format(id="i" * 1025))
+
+        error(reply, 400, f"`{field}`", "1024")
 
 
 async def test_a_process_name_over_1024_characters_is_400(rest: Rest) -> None:

@@ -93,25 +93,24 @@ async def test_with_the_header_bob_completes_his_own_task(
     assert completed["data"]["completeTask"]["errors"] == []
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        [("X-Remote-User", b"bob"), ("X-Remote-User", b"alice")],
-        [("X-Remote-User", b"bob"), ("x-remote-user", b"bob")],
-        [("X-Remote-User", b"bob"), ("X-Remote-Groups", b"Clerk"), ("X-Remote-Groups", b"Admin")],
-        [("X-Remote-User", b"bob"), ("X-Remote-Roles", b"a"), ("X-Remote-Roles", b"b")],
-    ],
-    ids=["user", "user-same-value", "groups", "roles"],
-)
-async def test_a_trusted_header_sent_twice_is_401(
-    default_facade: Facade, upstream: Upstream, headers: Headers
-) -> None:
-    reply = await _post(default_facade, LIST, {"user": "bob"}, headers)
+DUPLICATED: list[Headers] = [
+    [("X-Remote-User", b"bob"), ("X-Remote-User", b"alice")],
+    [("X-Remote-User", b"bob"), ("x-remote-user", b"bob")],
+    [("X-Remote-User", b"bob"), ("X-Remote-Groups", b"Clerk"), ("X-Remote-Groups", b"Admin")],
+    [("X-Remote-User", b"bob"), ("X-Remote-Roles", b"a"), ("X-Remote-Roles", b"b")],
+]
 
-    assert reply.status_code == 401
-    [error] = reply.json()["errors"]
-    assert error["extensions"]["code"] == "UNAUTHENTICATED"
-    assert "twice" in error["message"] or "2 times" in error["message"]
+
+async def test_a_trusted_header_sent_twice_is_401(
+    default_facade: Facade, upstream: Upstream
+) -> None:
+    for headers in DUPLICATED:
+        reply = await _post(default_facade, LIST, {"user": "bob"}, headers)
+
+        assert reply.status_code == 401, headers
+        [error] = reply.json()["errors"]
+        assert error["extensions"]["code"] == "UNAUTHENTICATED", headers
+        assert "sent 2 times" in error["message"], headers
     assert upstream.paths() == []
 
 
@@ -140,22 +139,21 @@ async def test_a_utf8_groups_header_is_read_as_utf8(strict: Facade, upstream: Up
     assert reply.json() == {"data": {"tasks": {"totalCount": 0}}}
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        [("X-Remote-User", b"\xff\xfe")],
-        [("X-Remote-User", b"bob"), ("X-Remote-Groups", b"Cl\xe9rk")],
-        [("X-Remote-User", b"u" * 257)],
-        [("X-Remote-User", b"bo\tb")],
-        [("X-Remote-User", "bo\u0085b".encode())],
-    ],
-    ids=["user-not-utf8", "groups-not-utf8", "user-too-long", "user-tab", "user-c1-control"],
-)
-async def test_a_trusted_header_that_is_not_a_utf8_name_is_401(
-    default_facade: Facade, upstream: Upstream, headers: Headers
-) -> None:
-    reply = await _post(default_facade, LIST, {"user": "bob"}, headers)
+NOT_NAMES: list[Headers] = [
+    [("X-Remote-User", b"\xff\xfe")],
+    [("X-Remote-User", b"bob"), ("X-Remote-Groups", b"Cl\xe9rk")],
+    [("X-Remote-User", b"u" * 257)],
+    [("X-Remote-User", b"bo\tb")],
+    [("X-Remote-User", "bo\u0085b".encode())],
+]
 
-    assert reply.status_code == 401
-    assert reply.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+async def test_a_trusted_header_that_is_not_a_utf8_name_is_401(
+    default_facade: Facade, upstream: Upstream
+) -> None:
+    for headers in NOT_NAMES:
+        reply = await _post(default_facade, LIST, {"user": "bob"}, headers)
+
+        assert reply.status_code == 401, headers
+        assert reply.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", headers
     assert upstream.paths() == []

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 
 from .harness import Facade, Upstream
 
@@ -120,25 +119,25 @@ async def test_the_fragment_bomb_is_refused_at_once_while_healthz_answers(
     assert upstream.paths() == []
 
 
-@pytest.mark.parametrize(
-    ("name", "query", "codes"),
-    [
-        ("bomb of 200 levels", fragment_bomb(200), ["QUERY_TOO_COMPLEX"]),
-        ("cycle of 300 fragments", _cycle(300), ["QUERY_TOO_COMPLEX"]),
-        ("wide: 400 copies of one field", _wide(400), ["QUERY_TOO_COMPLEX"]),
-        ("400 conflicting copies", _conflicting(400), ["QUERY_TOO_COMPLEX"]),
-        ("many fragments: 120 side by side", _many_fragments(120), ["QUERY_TOO_COMPLEX"]),
-        ("deep through fragments", _deep_fragments(40), ["QUERY_TOO_COMPLEX"]),
-        ("chain of 600 fragments", _chain(600), ["GRAPHQL_VALIDATION_FAILED"]),
-    ],
-)
-async def test_hostile_documents_are_answered_within_the_bound(
-    facade: Facade, upstream: Upstream, name: str, query: str, codes: list[str]
-) -> None:
-    elapsed, reply = await _timed(facade, query)
+HOSTILE = [
+    ("bomb of 200 levels", fragment_bomb(200), ["QUERY_TOO_COMPLEX"]),
+    ("cycle of 300 fragments", _cycle(300), ["QUERY_TOO_COMPLEX"]),
+    ("wide: 400 copies of one field", _wide(400), ["QUERY_TOO_COMPLEX"]),
+    ("400 conflicting copies", _conflicting(400), ["QUERY_TOO_COMPLEX"]),
+    ("many fragments: 120 side by side", _many_fragments(120), ["QUERY_TOO_COMPLEX"]),
+    ("deep through fragments", _deep_fragments(40), ["QUERY_TOO_COMPLEX"]),
+    ("chain of 600 fragments", _chain(600), ["GRAPHQL_VALIDATION_FAILED"]),
+]
 
-    assert _codes(reply) == codes, (name, reply)
-    assert elapsed < BOUND_S, name
+
+async def test_hostile_documents_are_answered_within_the_bound(
+    facade: Facade, upstream: Upstream
+) -> None:
+    for name, query, codes in HOSTILE:
+        elapsed, reply = await _timed(facade, query)
+
+        assert _codes(reply) == codes, (name, reply)
+        assert elapsed < BOUND_S, name
     assert upstream.paths() == []
 
 
