@@ -80,6 +80,10 @@ DOCUMENTS: dict[str, Callable[[], str]] = {
     "400 copies of one field": lambda: same_field(400),
     "400 conflicting fields": lambda: conflicting(400),
     "120 fragments side by side": lambda: many_fragments(120),
+    "a 1 MB string literal": lambda: '{ process(name: "' + "x" * 1_000_000 + '") { name } }',
+    "240 unknown 200-char fields": lambda: (
+        "query Q__RUN__ { " + " ".join(f"a{i}_" + "n" * 200 for i in range(240)) + " }"
+    ),
     "50 copies that merge (runs)": lambda: within_limits(50),
 }
 

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_ALIASES",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_QUERY_CHARS",
     "DEFAULT_MAX_SELECTIONS",
     "DEFAULT_MAX_TOKENS",
     "QUERY_TOO_COMPLEX",
@@ -42,6 +43,9 @@ DEFAULT_MAX_TOKENS = 5000
 #: the default token budget can hold without fragments, so fragments save typing but
 #: never multiply the work.
 DEFAULT_MAX_SELECTIONS = 5000
+#: Characters of a document: room for the default token budget pretty-printed, while
+#: lexing it and locating its errors stays within milliseconds.
+DEFAULT_MAX_QUERY_CHARS = 50_000
 #: Fields that share one response name at one path (after merging): graphql-core
 #: compares them pairwise, so this bounds the square. A client repeats a field a few
 #: times (the ``id`` of several fragments); one that needs more distinct fields aliases them.
@@ -73,9 +77,22 @@ def _refusal(message: str, limit: str, maximum: int) -> GraphQLError:
 
 
 class _TokenLimit(MaxTokensLimiter):
-    """Strawberry's token limit (enforced by the parser), its error marked."""
+    """Strawberry's token limit (enforced by the parser), its error marked; and, before
+    the parser runs, the length limit: graphql-core lexes a long string literal one
+    character at a time, and locates each error by scanning the document from its start."""
+
+    def __init__(self, *, max_token_count: int, max_chars: int) -> None:
+        super().__init__(max_token_count=max_token_count)
+        self.max_chars = max_chars
 
     def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query
+        if query is not None and len(query) > self.max_chars:
+            raise _refusal(
+                f"the document is {len(query)} characters long; allowed: {self.max_chars}",
+                "length",
+                self.max_chars,
+            )
         yield
         context = self.execution_context
         if context.graphql_document is not None:
@@ -143,12 +160,17 @@ class _DocumentLimits(SchemaExtension):
 
 
 def query_limits(
-    *, max_depth: int, max_aliases: int, max_tokens: int, max_selections: int
+    *,
+    max_depth: int,
+    max_aliases: int,
+    max_tokens: int,
+    max_selections: int,
+    max_query_chars: int = DEFAULT_MAX_QUERY_CHARS,
 ) -> list[Callable[[], SchemaExtension]]:
     """Factories of the schema extensions (one set per operation) that reject a document
     over a limit, before it is validated or run."""
     return [
-        functools.partial(_TokenLimit, max_token_count=max_tokens),
+        functools.partial(_TokenLimit, max_token_count=max_tokens, max_chars=max_query_chars),
         functools.partial(
             _DocumentLimits,
             max_depth=max_depth,

@@ -12,6 +12,7 @@ from .limits import (
     DEFAULT_MAX_ALIASES,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_QUERY_CHARS,
     DEFAULT_MAX_SELECTIONS,
     DEFAULT_MAX_TOKENS,
 )
@@ -100,6 +101,9 @@ class Settings(BaseSettings):
         default=DEFAULT_MAX_SELECTIONS,
         ge=1,
         description="Most fields in one document with its fragments expanded.",
+    )
+    max_query_chars: int = Field(
+        default=DEFAULT_MAX_QUERY_CHARS, ge=1, description="Most characters in one document."
     )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Largest request body, in bytes."

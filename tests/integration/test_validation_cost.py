@@ -65,6 +65,12 @@ def _deep_fragments(levels: int) -> str:
     return "\n".join(parts)
 
 
+def _unknown_long_fields(count: int) -> str:
+    """Just under the length limit: each unknown field is an error graphql-core locates by
+    scanning the document."""
+    return "query Long { " + " ".join(f"a{i}_" + "n" * 200 for i in range(count)) + " }"
+
+
 def _cycle(length: int) -> str:
     parts = ["query Cycle { ...F0 }"]
     parts += [
@@ -127,6 +133,16 @@ HOSTILE = [
     ("many fragments: 120 side by side", _many_fragments(120), ["QUERY_TOO_COMPLEX"]),
     ("deep through fragments", _deep_fragments(40), ["QUERY_TOO_COMPLEX"]),
     ("chain of 600 fragments", _chain(600), ["GRAPHQL_VALIDATION_FAILED"]),
+    (
+        "a 900 kB string literal",
+        '{ process(name: "' + "x" * 900_000 + '") { name } }',
+        ["QUERY_TOO_COMPLEX"],
+    ),
+    (
+        "240 unknown fields of 200 characters",
+        _unknown_long_fields(240),
+        ["GRAPHQL_VALIDATION_FAILED"] * 11,
+    ),
 ]
 
 
