@@ -6,6 +6,11 @@ limits, in this process (wall-clock median and worst, and the median CPU time, w
 busy machine inflates less):
 
     .venv/bin/python -m bench.validation_cost [--runs 20]
+    .venv/bin/python -m bench.validation_cost --runs 20 --strawberry-rules   # the old way
+
+``--strawberry-rules`` measures the fragment bomb alone through strawberry's own depth
+and alias rules (``QueryDepthLimiter``, ``MaxAliasesLimiter``), which walk every spread:
+what the facade used before its one-pass limits (expect seconds per run).
 
 The aim (``docs/reliability.md``): every document within the body limit is refused or
 validated within 100 ms.
@@ -20,7 +25,19 @@ import statistics
 import time
 from collections.abc import Callable
 
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+
 from schema import build_schema
+from schema.mutation import Mutation
+from schema.query import Query
 from server.limits import (
     DEFAULT_MAX_ALIASES,
     DEFAULT_MAX_DEPTH,
@@ -88,17 +105,33 @@ DOCUMENTS: dict[str, Callable[[], str]] = {
 }
 
 
-async def measure(runs: int) -> None:
+def _strawberry_rules_schema() -> strawberry.Schema:
+    """The schema with strawberry's own limit rules, as the facade had them before."""
+    rules = [depth_validator(DEFAULT_MAX_DEPTH, None), aliases_validator(DEFAULT_MAX_ALIASES)]
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=DEFAULT_MAX_TOKENS),
+        lambda: AddValidationRules(rules),
+        ValidationCache,
+    ]
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+async def measure(runs: int, *, strawberry_rules: bool) -> None:
     """Print one line per document: its size, the median and worst time, the answer."""
-    limits = query_limits(
-        max_depth=DEFAULT_MAX_DEPTH,
-        max_aliases=DEFAULT_MAX_ALIASES,
-        max_tokens=DEFAULT_MAX_TOKENS,
-        max_selections=DEFAULT_MAX_SELECTIONS,
-    )
-    schema = build_schema(extensions=limits)
+    if strawberry_rules:
+        schema = _strawberry_rules_schema()
+        documents = {"fragment bomb, 20 levels": DOCUMENTS["fragment bomb, 20 levels"]}
+    else:
+        limits = query_limits(
+            max_depth=DEFAULT_MAX_DEPTH,
+            max_aliases=DEFAULT_MAX_ALIASES,
+            max_tokens=DEFAULT_MAX_TOKENS,
+            max_selections=DEFAULT_MAX_SELECTIONS,
+        )
+        schema = build_schema(extensions=limits)
+        documents = DOCUMENTS
     print(f"{'document':30} {'bytes':>6} {'median ms':>10} {'max ms':>8} {'CPU ms':>7}  answer")
-    for name, build in DOCUMENTS.items():
+    for name, build in documents.items():
         document = build()
         times: list[float] = []
         cpu: list[float] = []
@@ -121,8 +154,10 @@ async def measure(runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--strawberry-rules", action="store_true")
+    arguments = parser.parse_args()
     logging.disable(logging.ERROR)  # the resolvers fail without a request context: expected
-    asyncio.run(measure(parser.parse_args().runs))
+    asyncio.run(measure(arguments.runs, strawberry_rules=arguments.strawberry_rules))
 
 
 if __name__ == "__main__":
