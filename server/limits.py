@@ -1,4 +1,5 @@
-"""Query limits: how much one request may ask for — body bytes, tokens, depth, aliases, selections.
+"""Query limits: how much one request may ask for — body bytes, length, tokens, depth,
+aliases, selections.
 
 Every limit is checked before any resolver runs, so a request over a limit costs no
 upstream call. The body size is checked by ``BodySizeLimit`` (an ASGI middleware, HTTP
@@ -103,12 +104,14 @@ class _TokenLimit(MaxTokensLimiter):
 
 
 class _DocumentLimits(SchemaExtension):
-    """Refuses a document over the depth, alias or selection limit before validating it.
+    """Refuses a document over the depth, alias, selection or merge limit before
+    validating it.
 
     The document is measured in one pass that visits each fragment once
-    (``document_cost.measure``), and a refused document never reaches graphql-core's
-    validation rules, so no document within the body limit costs more than that pass.
-    Only the first limit exceeded is reported, in the order depth, aliases, selections.
+    (``document_cost.measure``); only a document within the selection limit is then
+    walked expanded (``largest_merge``, linear in that bounded size). A refused document
+    never reaches graphql-core's validation rules. Only the first limit exceeded is
+    reported, in the order depth, aliases, selections, merged.
     """
 
     def __init__(self, *, max_depth: int, max_aliases: int, max_selections: int) -> None:
