@@ -40,7 +40,7 @@ class Context:
     principal: Principal | None
     loaders: Loaders
     memory: TaskMemory
-    allow_user_override: bool = True
+    allow_user_override: bool = False
     reported: list[ReportedError] = field(default_factory=list)
 
     def acting_user(self, requested: str | None, *, field_name: str = "user") -> str:
@@ -65,7 +65,7 @@ def build_context(
     headers: Mapping[str, str],
     principal: Principal | None,
     index: InstanceIndex,
-    allow_user_override: bool = True,
+    allow_user_override: bool = False,
     loaders_enabled: bool = True,
     on_batch: BatchObserver | None = None,
 ) -> Context:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.errors import NotFound
+from backend.limits import check_id
 from backend.models import Process, Task
 
 from .context import Context
@@ -35,6 +36,7 @@ def process_of(task: Task) -> Process | None:
 
 async def find_instance(ctx: Context, instance_id: str) -> InstanceRef | None:
     """The instance, or None when the upstream does not know it (one tasks-by-instance load)."""
+    check_id("id", instance_id)
     try:
         await ctx.loaders.tasks_by_instance.load(instance_id)
     except NotFound:

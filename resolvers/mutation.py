@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.errors import DomainError, NotFound, OnewebError, UpstreamFailure
+from backend.limits import MAX_ID_CHARS, InputRefused, check_id, check_json_depth, check_name
 from backend.models import Process, Task
 
 from .context import Context, ReportedError
@@ -105,7 +106,28 @@ async def _attempt(
     return []
 
 
+def _checked(check: Callable[[str, Any], object], field: str, value: Any) -> None:
+    """Refuse the mutation (a ``BAD_USER_INPUT`` problem naming ``input.<field>``) where
+    ``value`` is over a limit; None passes."""
+    if value is None:
+        return
+    try:
+        check(field, value)
+    except InputRefused as refused:
+        raise _Refused(
+            UserProblem(refused.graphql_code, refused.message, ("input", field))
+        ) from None
+
+
+def _known_instance(ctx: Context, task_id: str, instance_id: str | None) -> str | None:
+    """The task's instance id where known: the input's (if it is an id), else remembered."""
+    if instance_id is not None and 1 <= len(instance_id) <= MAX_ID_CHARS:
+        return instance_id
+    return ctx.memory.instance_of(task_id)
+
+
 def _acting_user(ctx: Context, requested: str | None) -> str:
+    _checked(check_name, "user", requested)
     try:
         return ctx.acting_user(requested)
     except DomainError as error:
@@ -137,12 +159,14 @@ async def _task_mutation(
     acting: list[str] = []
 
     async def act() -> None:
+        _checked(check_id, "taskId", task_id)
+        _checked(check_id, "instanceId", instance_id)
         user = _acting_user(ctx, requested_user)
         acting.append(user)
         await call(user)
 
     errors = await _attempt(ctx, path, act)
-    known_instance = instance_id or ctx.memory.instance_of(task_id)
+    known_instance = _known_instance(ctx, task_id, instance_id)
     if not errors:
         _forget_task(ctx, task_id, known_instance)
     return TaskOutcome(task_id, known_instance, tuple(acting), errors)
@@ -189,6 +213,7 @@ async def complete_task(
 
     async def call(acting: str) -> None:
         body = _object(variables, ("input", "variables"))
+        _checked(check_json_depth, "variables", body)
         await ctx.client.complete_task(task_id, acting, body, headers=ctx.headers)
 
     outcome = await _task_mutation(
@@ -205,6 +230,10 @@ async def assign_task(
     """Make ``users`` the task's candidate users (endpoint 8); nobody claims it."""
 
     async def call() -> None:
+        _checked(check_id, "taskId", task_id)
+        _checked(check_id, "instanceId", instance_id)
+        for user in users:
+            _checked(check_name, "users", user)
         if not users:
             raise _Refused(
                 UserProblem(
@@ -214,7 +243,7 @@ async def assign_task(
         await ctx.client.assign_task(task_id, users, headers=ctx.headers)
 
     errors = await _attempt(ctx, path, call)
-    known_instance = instance_id or ctx.memory.instance_of(task_id)
+    known_instance = _known_instance(ctx, task_id, instance_id)
     if not errors:
         _forget_task(ctx, task_id, known_instance)
     return TaskOutcome(task_id, known_instance, tuple(users), errors)
@@ -226,6 +255,8 @@ async def assign_instance(
     """Make ``user`` the one candidate of every open task of the instance (endpoint 9)."""
 
     async def call() -> None:
+        _checked(check_id, "instanceId", instance_id)
+        _checked(check_name, "user", user)
         await ctx.client.assign_instance(instance_id, user, headers=ctx.headers)
 
     errors = await _attempt(ctx, path, call)
@@ -251,7 +282,10 @@ async def start_process(
     started: list[str] = []
 
     async def call() -> None:
+        _checked(check_id, "processName", process_name)
+        _checked(check_id, "uniqueId", unique_id)
         body = _object(variables, ("input", "variables"))
+        _checked(check_json_depth, "variables", body)
         if legacy:
             started.append(
                 await ctx.client.start_process_legacy(process_name, body, headers=ctx.headers)
@@ -280,6 +314,7 @@ async def refresh_cache(ctx: Context, path: Path, *, process_name: str | None) -
     """Reload every process definition (endpoint 10), or one (endpoint 11)."""
 
     async def call() -> None:
+        _checked(check_id, "processName", process_name)
         if process_name is None:
             await ctx.client.refresh_cache(headers=ctx.headers)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backend.errors import BadInput, Forbidden, NotFound
+from backend.limits import check_id, check_name
 from backend.models import Task
 
 from .context import Context
@@ -29,6 +30,7 @@ def principal_key(
     if len(given) != 1:
         raise BadInput("tasks takes exactly one of `user`, `role`, `group`")
     kind, name = given[0]
+    check_name(kind, name)
     if not ctx.allow_user_override and (
         ctx.principal is None or not ctx.principal.may_list(kind, name)
     ):
@@ -46,6 +48,8 @@ async def list_tasks(
 
 async def find_task(ctx: Context, task_id: str, instance_id: str) -> Task | None:
     """The open task ``task_id`` of instance ``instance_id``, or None where it is not open there."""
+    check_id("id", task_id)
+    check_id("instanceId", instance_id)
     try:
         tasks = await ctx.loaders.tasks_by_instance.load(instance_id)
     except NotFound:

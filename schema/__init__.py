@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorCodes, is_unexpected
@@ -30,6 +34,35 @@ class FacadeSchema(strawberry.Schema):
                 log.error("unexpected error", exc_info=error.original_error)
 
 
+#: Validation stops after this many errors. graphql-core locates each error by scanning
+#: the document from its start, so a long document with many errors would otherwise cost
+#: a scan per error; ten tell a client what to fix.
+MAX_VALIDATION_ERRORS = 10
+
+
+@functools.lru_cache(maxsize=128)
+def _validate(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """Strawberry's validation (its two rules added), at most ``MAX_VALIDATION_ERRORS``,
+    in a bounded LRU keyed by the document and the rules."""
+    every_rule = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+    return validate(schema, document, every_rule, max_errors=MAX_VALIDATION_ERRORS)
+
+
+class _ValidationCache(SchemaExtension):
+    """Strawberry's ``ValidationCache``, but skipped for a document an earlier extension
+    (a query limit) has already refused, and with the error count bounded."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if not context.pre_execution_errors and context.graphql_document is not None:
+            context.pre_execution_errors = _validate(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
+        yield
+
+
 def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
     """The facade's schema, with the extensions the server adds (limits, metrics).
 
@@ -42,7 +75,7 @@ def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
         mutation=Mutation,
         # No ParserCache: it parses inside its own hook, before the token limit can mark
         # the error. Validation, the costly step, is cached (keyed by the rules too).
-        extensions=[ErrorCodes, *(extensions or []), ValidationCache],
+        extensions=[ErrorCodes, *(extensions or []), _ValidationCache],
     )
 
 

@@ -16,6 +16,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from backend.errors import OnewebError
+from backend.limits import InputRefused
 from resolvers.context import Context
 
 __all__ = ["INTERNAL_ERROR_MESSAGE", "ErrorCodes", "is_unexpected"]
@@ -42,6 +43,9 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         code = (error.extensions or {}).get("code") or (
             "GRAPHQL_VALIDATION_FAILED" if error.path is None else "INTERNAL_SERVER_ERROR"
         )
+    extensions = {**(error.extensions or {}), "code": code}
+    if isinstance(original, InputRefused):
+        extensions["field"] = [original.field]  # the argument at fault
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -49,7 +53,7 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         original_error=original,
-        extensions={**(error.extensions or {}), "code": code},
+        extensions=extensions,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from backend import models
+from backend.limits import check_id
 from resolvers import instance as resolve_instance
 from resolvers import task as resolve_task
 from resolvers.context import Context
@@ -79,4 +80,4 @@ class Query:
         self,
         name: Annotated[str, strawberry.argument(description="The process name.")],
     ) -> Process | None:
-        return models.Process(name=name)  # type: ignore[return-value]
+        return models.Process(name=check_id("name", name))  # type: ignore[return-value]

@@ -122,6 +122,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         max_depth=settings.max_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_selections=settings.max_selections,
+        max_query_chars=settings.max_query_chars,
     )
     extensions = [*limits, TraceOperation]
     if not settings.introspection:

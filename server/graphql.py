@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 
 from resolvers.context import Context, build_context
@@ -80,6 +82,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except HTTPException as error:
             response = graphql_error_response(error.status_code, None, error.reason)
         await response(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's parsing, but a JSON body that is no object (``null``, ``"x"``,
+        ``123``, ``true``) is a 400, not a crash; a list is refused by the batching check."""
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" in content_type:
+            body = await request.get_body()
+            start = (body.encode() if isinstance(body, str) else body).lstrip(b" \t\r\n")[:1]
+            if start not in (b"{", b"["):
+                raise HTTPException(400, "The request body must be a JSON object.")
+        return await super().parse_http_body(request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -24,7 +24,10 @@ from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from starlette.datastructures import Headers
 
+from backend.errors import BadInput
+from backend.limits import check_name
 from resolvers.principal import Principal
 
 from .settings import Settings
@@ -55,30 +58,35 @@ class Unauthenticated(Exception):
 class Authenticator(Protocol):
     """Finds the principal of a request from its headers."""
 
-    def principal(self, headers: Mapping[str, str]) -> Principal | None:
+    def principal(self, headers: Headers) -> Principal | None:
         """The principal, None if anonymous; raises ``Unauthenticated``."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class TrustedHeader:
-    """The principal is a header that a proxy in front of the facade sets and vouches for."""
+    """The principal is a header that a proxy in front of the facade sets and vouches for.
+
+    Each trusted header must come at most once (a second one could be the client's own,
+    appended after the proxy's: refused, never picked), and its value is UTF-8; every
+    name in it is a valid user, group or role name. Anything else is ``Unauthenticated``.
+    """
 
     header: str = "X-Remote-User"
     groups_header: str = "X-Remote-Groups"
     roles_header: str = "X-Remote-Roles"
     required: bool = False
 
-    def principal(self, headers: Mapping[str, str]) -> Principal | None:
-        user = headers.get(self.header.lower()) or None
+    def principal(self, headers: Headers) -> Principal | None:
+        user = _trusted(headers, self.header) or None
         if user is None:
             if self.required:
                 raise Unauthenticated(f"authentication required: no {self.header} header")
             return None
         return Principal(
-            user,
-            groups=_names(headers.get(self.groups_header.lower())),
-            roles=_names(headers.get(self.roles_header.lower())),
+            _valid(self.header, user),
+            groups=_valid_names(self.groups_header, _trusted(headers, self.groups_header)),
+            roles=_valid_names(self.roles_header, _trusted(headers, self.roles_header)),
         )
 
 
@@ -101,7 +109,7 @@ class BearerToken:
     leeway_s: float = 0.0
     required: bool = False
 
-    def principal(self, headers: Mapping[str, str]) -> Principal | None:
+    def principal(self, headers: Headers) -> Principal | None:
         authorization = headers.get("authorization", "")
         if not authorization.lower().startswith(_BEARER):
             if self.required:
@@ -127,11 +135,17 @@ class BearerToken:
         for name in self.claims:
             value = claims.get(name)
             if isinstance(value, str) and value:
-                return Principal(
-                    value,
-                    groups=_claim_names(claims.get(self.groups_claim)),
-                    roles=_claim_names(claims.get(self.roles_claim)),
-                )
+                try:
+                    check_name(name, value)
+                    groups = _claim_names(claims.get(self.groups_claim))
+                    roles = _claim_names(claims.get(self.roles_claim))
+                    for group in groups:
+                        check_name(self.groups_claim, group)
+                    for role in roles:
+                        check_name(self.roles_claim, role)
+                except BadInput as error:
+                    raise _invalid(f"invalid token: {error.message}") from None
+                return Principal(value, groups=groups, roles=roles)
         raise _invalid(f"the token has none of the claims {', '.join(self.claims)}")
 
     def _key(self, algorithm: str, kid: object) -> Any:
@@ -150,6 +164,31 @@ class BearerToken:
         if algorithm not in self.keys:
             raise jwt.InvalidAlgorithmError(f"algorithm {algorithm!r} is not accepted")
         return self.keys[algorithm]
+
+
+def _trusted(headers: Headers, name: str) -> str | None:
+    """The one value of trusted header ``name``, decoded as UTF-8; None where absent."""
+    key = name.lower().encode("latin-1")
+    values = [value for header, value in headers.raw if header == key]
+    if not values:
+        return None
+    if len(values) > 1:
+        raise Unauthenticated(f"the {name} header was sent {len(values)} times; send it once")
+    try:
+        return values[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unauthenticated(f"the {name} header is not UTF-8") from None
+
+
+def _valid(header: str, name: str) -> str:
+    try:
+        return check_name(header, name)
+    except BadInput as error:
+        raise Unauthenticated(f"the {header} header is not a valid name: {error.message}") from None
+
+
+def _valid_names(header: str, value: str | None) -> tuple[str, ...]:
+    return tuple(_valid(header, name) for name in _names(value))
 
 
 def _names(value: str | None) -> tuple[str, ...]:

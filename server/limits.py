@@ -1,11 +1,12 @@
-"""Query limits: how much one request may ask for — body bytes, tokens, depth, aliases.
+"""Query limits: how much one request may ask for — body bytes, length, tokens, depth,
+aliases, selections.
 
 Every limit is checked before any resolver runs, so a request over a limit costs no
 upstream call. The body size is checked by ``BodySizeLimit`` (an ASGI middleware, HTTP
 413) before the body is parsed; the others are schema extensions whose errors carry
 ``extensions.code`` ``QUERY_TOO_COMPLEX``.
 
->>> extensions = query_limits(max_depth=10, max_aliases=100, max_tokens=5000)
+>>> extensions = query_limits(max_depth=10, max_aliases=100, max_tokens=5000, max_selections=5000)
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, cast
 
-from graphql import ASTValidationRule, GraphQLError, ValidationContext, ValidationRule
+from graphql import DocumentNode, GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as aliases_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 
+from .document_cost import Cost, largest_merge, measure
 from .responses import graphql_error_response
 
 __all__ = [
     "DEFAULT_MAX_ALIASES",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_QUERY_CHARS",
+    "DEFAULT_MAX_SELECTIONS",
     "DEFAULT_MAX_TOKENS",
     "QUERY_TOO_COMPLEX",
     "BodySizeLimit",
@@ -39,6 +40,17 @@ DEFAULT_MAX_DEPTH = 10
 #: Above the 50 ``claimTask`` aliases a claim-all-in-one-request client sends.
 DEFAULT_MAX_ALIASES = 100
 DEFAULT_MAX_TOKENS = 5000
+#: Fields of a document with every fragment spread expanded: as many as a document of
+#: the default token budget can hold without fragments, so fragments save typing but
+#: never multiply the work.
+DEFAULT_MAX_SELECTIONS = 5000
+#: Characters of a document: room for the default token budget pretty-printed, while
+#: lexing it and locating its errors stays within milliseconds.
+DEFAULT_MAX_QUERY_CHARS = 50_000
+#: Fields that share one response name at one path (after merging): graphql-core
+#: compares them pairwise, so this bounds the square. A client repeats a field a few
+#: times (the ``id`` of several fragments); one that needs more distinct fields aliases them.
+MAX_MERGED_FIELDS = 50
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 #: How much of an oversized body is read and dropped before the 413 goes out. A client
@@ -59,38 +71,29 @@ def _mark(error: GraphQLError, limit: str, maximum: int) -> None:
     }
 
 
-class _Marking:
-    """A ``ValidationContext`` as one limit rule sees it: what it reports is marked."""
-
-    def __init__(self, context: ValidationContext, limit: str, maximum: int) -> None:
-        self._context = context
-        self._limit = limit
-        self._maximum = maximum
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._context, name)
-
-    def report_error(self, error: GraphQLError) -> None:
-        _mark(error, self._limit, self._maximum)
-        self._context.report_error(error)
-
-
-def _marked(rule: type[ValidationRule], limit: str, maximum: int) -> type[ValidationRule]:
-    """``rule`` (one that checks the whole document when built), its errors marked."""
-
-    class MarkedRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            rule(cast("ValidationContext", _Marking(context, limit, maximum)))
-
-    MarkedRule.__name__ = f"Marked{rule.__name__}"
-    return MarkedRule
+def _refusal(message: str, limit: str, maximum: int) -> GraphQLError:
+    error = GraphQLError(message)
+    _mark(error, limit, maximum)
+    return error
 
 
 class _TokenLimit(MaxTokensLimiter):
-    """Strawberry's token limit (enforced by the parser), its error marked."""
+    """Strawberry's token limit (enforced by the parser), its error marked; and, before
+    the parser runs, the length limit: graphql-core lexes a long string literal one
+    character at a time, and locates each error by scanning the document from its start."""
+
+    def __init__(self, *, max_token_count: int, max_chars: int) -> None:
+        super().__init__(max_token_count=max_token_count)
+        self.max_chars = max_chars
 
     def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query
+        if query is not None and len(query) > self.max_chars:
+            raise _refusal(
+                f"the document is {len(query)} characters long; allowed: {self.max_chars}",
+                "length",
+                self.max_chars,
+            )
         yield
         context = self.execution_context
         if context.graphql_document is not None:
@@ -100,18 +103,83 @@ class _TokenLimit(MaxTokensLimiter):
                 _mark(error, "tokens", self.max_token_count)
 
 
+class _DocumentLimits(SchemaExtension):
+    """Refuses a document over the depth, alias, selection or merge limit before
+    validating it.
+
+    The document is measured in one pass that visits each fragment once
+    (``document_cost.measure``); only a document within the selection limit is then
+    walked expanded (``largest_merge``, linear in that bounded size). A refused document
+    never reaches graphql-core's validation rules. Only the first limit exceeded is
+    reported, in the order depth, aliases, selections, merged.
+    """
+
+    def __init__(self, *, max_depth: int, max_aliases: int, max_selections: int) -> None:
+        super().__init__()
+        self.max_depth = max_depth
+        self.max_aliases = max_aliases
+        self.max_selections = max_selections
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            refusal = self._refusal(document, measure(document))
+            if refusal is not None:
+                context.pre_execution_errors = [refusal]
+        yield
+
+    def _refusal(self, document: DocumentNode, cost: Cost) -> GraphQLError | None:
+        for name, depth in cost.operation_depths:
+            if depth > self.max_depth:
+                return _refusal(
+                    f"'{name}' exceeds maximum operation depth of {self.max_depth}",
+                    "depth",
+                    self.max_depth,
+                )
+        if cost.aliases > self.max_aliases:
+            return _refusal(
+                f"{cost.aliases} aliases found. Allowed: {self.max_aliases}",
+                "aliases",
+                self.max_aliases,
+            )
+        expanded = cost.selections + cost.spreads
+        if expanded > self.max_selections:
+            return _refusal(
+                f"the document has {expanded} fields and fragment spreads with its fragments "
+                f"expanded; allowed: {self.max_selections}",
+                "selections",
+                self.max_selections,
+            )
+        merged = largest_merge(document)
+        if merged > MAX_MERGED_FIELDS:
+            return _refusal(
+                f"{merged} fields share one response name at one path; allowed: "
+                f"{MAX_MERGED_FIELDS} (give them aliases, or select the field once)",
+                "merged",
+                MAX_MERGED_FIELDS,
+            )
+        return None
+
+
 def query_limits(
-    *, max_depth: int, max_aliases: int, max_tokens: int
+    *,
+    max_depth: int,
+    max_aliases: int,
+    max_tokens: int,
+    max_selections: int,
+    max_query_chars: int = DEFAULT_MAX_QUERY_CHARS,
 ) -> list[Callable[[], SchemaExtension]]:
     """Factories of the schema extensions (one set per operation) that reject a document
-    over a limit, before it runs."""
-    rules: list[type[ASTValidationRule]] = [
-        _marked(depth_validator(max_depth, None), "depth", max_depth),
-        _marked(aliases_validator(max_aliases), "aliases", max_aliases),
-    ]
+    over a limit, before it is validated or run."""
     return [
-        functools.partial(_TokenLimit, max_token_count=max_tokens),
-        functools.partial(AddValidationRules, rules),
+        functools.partial(_TokenLimit, max_token_count=max_tokens, max_chars=max_query_chars),
+        functools.partial(
+            _DocumentLimits,
+            max_depth=max_depth,
+            max_aliases=max_aliases,
+            max_selections=max_selections,
+        ),
     ]
 
 

@@ -21,6 +21,8 @@ from .limits import (
     DEFAULT_MAX_ALIASES,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_QUERY_CHARS,
+    DEFAULT_MAX_SELECTIONS,
     DEFAULT_MAX_TOKENS,
 )
 
@@ -61,8 +63,11 @@ class Settings(BaseSettings):
         description="Upstream calls in flight at once, per process (also the pool size).",
     )
     allow_user_override: bool = Field(
-        default=True,
-        description="Whether a `user` argument may name someone other than the principal.",
+        default=False,
+        description=(
+            "Whether a `user`, `group` or `role` argument may name someone other than the "
+            "principal (or its groups and roles)."
+        ),
     )
     require_auth: bool = Field(
         default=False,
@@ -106,6 +111,14 @@ class Settings(BaseSettings):
     )
     max_tokens: int = Field(
         default=DEFAULT_MAX_TOKENS, ge=1, description="Most lexical tokens in one document."
+    )
+    max_selections: int = Field(
+        default=DEFAULT_MAX_SELECTIONS,
+        ge=1,
+        description="Most fields in one document with its fragments expanded.",
+    )
+    max_query_chars: int = Field(
+        default=DEFAULT_MAX_QUERY_CHARS, ge=1, description="Most characters in one document."
     )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Largest request body, in bytes."

@@ -27,6 +27,7 @@ from backend.embedded import inputs
 from backend.embedded.openapi import OPENAPI_PATH, openapi_document
 from backend.embedded.runtime import Runtime
 from backend.errors import DomainError
+from backend.limits import check_json_depth
 from backend.models import API_PREFIX, CODE_INTERNAL, CODE_NOT_FOUND, envelope
 
 __all__ = ["EnvelopeResponse", "create_app"]
@@ -90,45 +91,55 @@ class _Endpoints:
         return self._ok(instance_id, total=1)
 
     async def legacy_start(self, request: Request) -> Response:
+        process_name = inputs.path_id(request, "process_name", "processName")
         data = await inputs.json_object(request, what="the business object")
-        instance_id = self.runtime.start(request.path_params["process_name"], data=data)
+        check_json_depth("object", data)
+        instance_id = self.runtime.start(process_name, data=data)
         return self._ok(instance_id, total=1)
 
     async def claim(self, request: Request) -> Response:
-        self.runtime.claim(request.path_params["task_id"], user=inputs.one_query(request, "user"))
+        task_id = inputs.path_id(request, "task_id", "taskId")
+        self.runtime.claim(task_id, user=inputs.one_query(request, "user"))
         return self._ok()
 
     async def unclaim(self, request: Request) -> Response:
+        task_id = inputs.path_id(request, "task_id", "taskId")
         user = inputs.one_query(request, "user")
-        self.runtime.unclaim(request.path_params["task_id"], user=user)
+        self.runtime.unclaim(task_id, user=user)
         return self._ok()
 
     async def complete(self, request: Request) -> Response:
+        task_id = inputs.path_id(request, "task_id", "taskId")
         user = inputs.one_query(request, "user")
         variables = await inputs.json_object(request, what="the variables")
-        self.runtime.complete(request.path_params["task_id"], user=user, variables=variables)
+        check_json_depth("variables", variables)
+        self.runtime.complete(task_id, user=user, variables=variables)
         return self._ok()
 
     async def instance_tasks(self, request: Request) -> Response:
-        return self._tasks(self.runtime.instance_tasks(request.path_params["instance_id"]))
+        instance_id = inputs.path_id(request, "instance_id", "instanceId")
+        return self._tasks(self.runtime.instance_tasks(instance_id))
 
     async def tasks(self, request: Request) -> Response:
         kind, name = inputs.principal(request)
         return self._tasks(self.runtime.tasks_for(kind, name))
 
     async def variables(self, request: Request) -> Response:
+        task_id = inputs.path_id(request, "task_id", "taskId")
         await inputs.json_object(request)  # empty or {}; anything else is malformed
-        data = self.runtime.variables(request.path_params["task_id"])
+        data = self.runtime.variables(task_id)
         return self._ok(data, total=len(data))
 
     async def assign(self, request: Request) -> Response:
+        task_id = inputs.path_id(request, "task_id", "taskId")
         users = inputs.many_query(request, "user")
-        self.runtime.assign(request.path_params["task_id"], users=users)
+        self.runtime.assign(task_id, users=users)
         return self._ok()
 
     async def assign_instance(self, request: Request) -> Response:
+        instance_id = inputs.path_id(request, "instance_id", "instanceId")
         user = inputs.one_query(request, "user")
-        self.runtime.assign_instance(request.path_params["instance_id"], user=user)
+        self.runtime.assign_instance(instance_id, user=user)
         return self._ok()
 
     async def refresh_cache(self, request: Request) -> Response:

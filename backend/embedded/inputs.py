@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from backend.embedded.runtime import Principal
 from backend.errors import BadInput
+from backend.limits import check_id, check_json_depth, check_name
 
 __all__ = [
     "PRINCIPALS",
@@ -23,6 +24,7 @@ __all__ = [
     "json_object",
     "many_query",
     "one_query",
+    "path_id",
     "principal",
     "process_name_of",
     "start_request",
@@ -62,8 +64,14 @@ async def json_object(request: Request, *, what: str = "the body") -> dict[str, 
     return value
 
 
+def path_id(request: Request, name: str, field: str) -> str:
+    """The id in path segment ``name`` (1 to 1,024 characters), ``field`` in errors."""
+    return check_id(field, str(request.path_params[name]))
+
+
 def one_query(request: Request, name: str) -> str:
-    """The one non-empty value of query parameter ``name``."""
+    """The one value of query parameter ``name``, a user, group or role name (1 to 256
+    characters, not blank, no control characters)."""
     values = request.query_params.getlist(name)
     if not values:
         raise BadInput(f"query parameter {name!r} is required")
@@ -71,7 +79,7 @@ def one_query(request: Request, name: str) -> str:
         raise BadInput(f"query parameter {name!r} must be given once, not {len(values)} times")
     if not values[0]:
         raise BadInput(f"query parameter {name!r} must not be empty")
-    return values[0]
+    return check_name(name, values[0])
 
 
 def many_query(request: Request, name: str) -> list[str]:
@@ -81,7 +89,7 @@ def many_query(request: Request, name: str) -> list[str]:
         raise BadInput(f"query parameter {name!r} is required (at least one)")
     if not all(values):
         raise BadInput(f"query parameter {name!r} must not be empty")
-    return list(dict.fromkeys(values))
+    return list(dict.fromkeys(check_name(name, value) for value in values))
 
 
 def principal(request: Request) -> tuple[Principal, str]:
@@ -114,12 +122,15 @@ def start_request(body: dict[str, Any]) -> StartRequest:
         data = {}
     elif not isinstance(data, dict):
         raise BadInput(f"field 'object' must be a JSON object, not {_json_type(data)}")
+    check_json_depth("object", data)
     texts: dict[str, str | None] = {}
     for field in _START_TEXT_FIELDS:
         value = body.get(field)
         if value is not None and not isinstance(value, str):
             raise BadInput(f"field {field!r} must be a string, not {_json_type(value)}")
         texts[field] = value
+    if texts["uniqueId"] is not None:
+        check_id("uniqueId", texts["uniqueId"])
     return StartRequest(
         process_name=process_name,
         data=data,
@@ -138,4 +149,4 @@ def process_name_of(body: dict[str, Any]) -> str:
         raise BadInput(f"field 'processName' must be a string, not {_json_type(name)}")
     if not name:
         raise BadInput("field 'processName' must not be empty")
-    return name
+    return check_id("processName", name)

@@ -78,6 +78,7 @@ def test_serve_answers_health_and_graphql_then_stops_cleanly(launch, stop_signal
     reply = httpx.post(
         f"http://127.0.0.1:{port}/graphql",
         json={"query": '{ tasks(group: "Clerk") { totalCount } }'},
+        headers={"X-Remote-User": "clerk", "X-Remote-Groups": "Clerk"},
     )
     assert reply.json() == {"data": {"tasks": {"totalCount": 0}}}
     process.send_signal(stop_signal)
@@ -129,7 +130,9 @@ def _worker_processes(pid: int) -> list[int]:
         for task in Path(f"/proc/{pid}/task").iterdir()
         for child in (task / "children").read_text().split()
     ]
-    return [child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+    return [
+        child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
 
 
 def test_serve_with_workers_runs_that_many_processes_on_one_port(launch) -> None:

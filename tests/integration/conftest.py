@@ -65,9 +65,16 @@ def upstream(upstream_factory: UpstreamFactory) -> Upstream:
 
 @pytest.fixture
 def facade_factory(serve_factory: ServeFactory) -> FacadeFactory:
-    """Start facades over real HTTP, each configured with ``Settings(**settings)``."""
+    """Start facades over real HTTP, each configured with ``Settings(**settings)``.
+
+    These facades let a ``user``, ``group`` or ``role`` argument name anyone
+    (``allow_user_override=True``, not the default): most tests act for several users
+    through one facade. The identity tests pass ``allow_user_override=False`` or use
+    the defaults (``default_facade``).
+    """
 
     def start(upstream_url: str, **settings: Any) -> Facade:
+        settings.setdefault("allow_user_override", True)
         return Facade(serve_factory(create_app(Settings(base_url=upstream_url, **settings))))
 
     return start

@@ -94,7 +94,7 @@ async def test_ten_thousand_aliases_are_rejected_before_any_upstream_call(
 async def test_ten_thousand_aliases_are_rejected_by_the_alias_limit_when_tokens_allow_them(
     facade_factory: FacadeFactory, upstream: Upstream
 ) -> None:
-    facade = facade_factory(upstream.base_url, max_tokens=1_000_000)
+    facade = facade_factory(upstream.base_url, max_tokens=1_000_000, max_query_chars=1_000_000)
 
     reply = await facade.execute(_aliases(10_000))
 

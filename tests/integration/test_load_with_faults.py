@@ -178,7 +178,9 @@ async def _load(url: str, count: int, check: Any) -> None:
 
         async def worker() -> None:
             for _ in queue:
-                reply = await client.post("/graphql", json={"query": INBOX})
+                reply = await client.post(
+                    "/graphql", json={"query": INBOX}, headers={"X-Remote-User": "dana"}
+                )
                 check(reply)
 
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
