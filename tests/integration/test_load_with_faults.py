@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import pytest
 
 from backend.embedded.recorder import Fault, RecordedCall
 from backend.models import API_PREFIX
+from tests.support.ports import free_port
 
 from .harness import Upstream, assert_well_formed
 
@@ -57,13 +57,6 @@ def _rss_bytes(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def no_full_collections() -> Iterator[None]:
     """Keeps the test process's heap out of the garbage collector's sight for a while.
@@ -84,7 +77,7 @@ def no_full_collections() -> Iterator[None]:
 @pytest.fixture
 def facade_process(upstream: Upstream, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``oneweb-graphql serve`` in its own process, in front of ``upstream``: (URL, pid)."""
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("ONEWEB_")}
     env.update(
         ONEWEB_TIMEOUT_S=str(TIMEOUT_S),
