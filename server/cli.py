@@ -160,7 +160,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .startup import AnnouncingServer, describe_facade
 
     # The options become the environment, so that every worker process reads the same.
-    for value, name in ((args.upstream, "BASE_URL"), (args.db, "DB"), (args.processes, "PROCESSES")):
+    for value, name in (
+        (args.upstream, "BASE_URL"),
+        (args.db, "DB"),
+        (args.processes, "PROCESSES"),
+    ):
         if value:
             os.environ[f"ONEWEB_{name}"] = str(value)
     settings = Settings()

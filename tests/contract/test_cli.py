@@ -111,13 +111,18 @@ def test_every_option_has_help_that_shows_its_default(option: str, action: argpa
 
 def test_make_run_passes_port_and_host_to_serve() -> None:
     result = subprocess.run(
-        ["make", "-n", "run", "PORT=8123", "HOST=0.0.0.0"], cwd=REPO, capture_output=True, check=True
+        ["make", "-n", "run", "PORT=8123", "HOST=0.0.0.0"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
     )
     assert "oneweb-graphql serve --host 0.0.0.0 --port 8123" in result.stdout.decode()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_serve_answers_health_and_graphql_then_stops_cleanly(launch: Launch, stop_signal: int) -> None:
+def test_serve_answers_health_and_graphql_then_stops_cleanly(
+    launch: Launch, stop_signal: int
+) -> None:
     process = launch("serve", "--port", "0")
     base_url = _base_url(process)
     assert httpx.get(f"{base_url}/healthz").status_code == 200
@@ -224,7 +229,9 @@ def _worker_processes(pid: int) -> list[int]:
         for task in Path(f"/proc/{pid}/task").iterdir()
         for child in (task / "children").read_text().split()
     ]
-    return [child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+    return [
+        child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
 
 
 def test_serve_with_workers_runs_that_many_processes_on_one_port(launch: Launch) -> None:
