@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench docs clean
 
 # setuptools tells every editable install of a flat layout that same-named folders in
 # the working directory may shadow the package: known here, so not shown on each install.
@@ -36,6 +36,10 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# The generated parts of the docs: the settings table from server/settings.py.
+docs: $(RUN_STAMP)
+	$(BIN)/python -m server.settings_table docs/operations.md
 
 bench: install
 	$(PIP_INSTALL) -e '.[test,bench]'

@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the SDL to FILE instead (default: standard output)",
     )
+    commands.add_parser(
+        "settings",
+        help="print every setting (ONEWEB_* environment variable) as a Markdown table",
+        description="Print every setting: its environment variable, default and meaning.",
+    )
     return parser
 
 
@@ -125,6 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(sdl())
         else:
             args.output.write_text(sdl())
+        return 0
+    if args.command == "settings":
+        from .settings_table import markdown_table
+
+        sys.stdout.write(markdown_table())
         return 0
     if args.command == "runtime":
         return _run_runtime(args)
