@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from tests.support.ports import free_port
 # The console script the package installs, next to the interpreter running the tests.
 CLI = [str(Path(sys.executable).parent / "oneweb-graphql")]
 START_WAIT_S = 20.0
+# One xdist worker runs this module, so that its shared `serve` process starts once.
+pytestmark = pytest.mark.xdist_group("cli")
 REPO = Path(__file__).resolve().parents[2]
 
 Launch = Callable[..., subprocess.Popen[bytes]]
@@ -134,17 +137,57 @@ def test_serve_answers_health_and_graphql_then_stops_cleanly(
     assert process.wait(timeout=15) == 0
 
 
-def test_serve_prints_its_graphiql_url_and_data_file_once_it_listens(
-    launch: Launch, tmp_path: Path
-) -> None:
+@dataclass(frozen=True)
+class Serving:
+    """A ``serve`` process shared by the tests that only read from it."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    start_line: str
+    db: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serving]:
+    db = tmp_path_factory.mktemp("serving") / "runtime.db"
+    env = {**os.environ, "ONEWEB_DB": str(db)}
+    env.pop("ONEWEB_BASE_URL", None)
     port = free_port()
-    process = launch("serve", "--port", str(port))
-    line = _start_line(process)
-    assert line == (
-        f"oneweb-graphql {version('oneweb-graphql')}: GraphiQL at "
-        f"http://127.0.0.1:{port}/graphql (embedded runtime, data in {tmp_path / 'runtime.db'})\n"
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    try:
+        yield Serving(process, port, _start_line(process), db)
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def test_serve_prints_its_graphiql_url_and_data_file_once_it_listens(serving: Serving) -> None:
+    assert serving.start_line == (
+        f"oneweb-graphql {version('oneweb-graphql')}: GraphiQL at "
+        f"{serving.base_url}/graphql (embedded runtime, data in {serving.db})\n"
+    )
+    assert httpx.get(f"{serving.base_url}/healthz").status_code == 200
+
+
+def test_serve_on_a_taken_port_fails_with_a_clear_message(launch: Launch, serving: Serving) -> None:
+    second = launch("serve", "--port", str(serving.port))
+    out, err = second.communicate(timeout=15)
+    assert second.returncode != 0
+    assert b"address already in use" in err.lower() and b"GraphiQL" not in out
+
+
+def test_serve_mounts_the_embedded_runtime_on_the_same_port(serving: Serving) -> None:
+    reply = httpx.get(f"{serving.base_url}/BPMREST/service/runtime/tasks?group=Clerk")
+    assert reply.json()["code"] == 0
 
 
 def test_start_line_names_the_upstream_without_its_credentials() -> None:
@@ -154,15 +197,6 @@ def test_start_line_names_the_upstream_without_its_credentials() -> None:
         "oneweb-graphql 1.2: GraphiQL at http://0.0.0.0:8000/graphql "
         "(upstream https://bpm.example:8443/ctx)"
     )
-
-
-def test_serve_on_a_taken_port_fails_with_a_clear_message(launch: Launch) -> None:
-    process = launch("serve", "--port", "0")
-    port = _base_url(process).rsplit(":", 1)[1]
-    second = launch("serve", "--port", port)
-    out, err = second.communicate(timeout=15)
-    assert second.returncode != 0
-    assert b"address already in use" in err.lower() and b"GraphiQL" not in out
 
 
 def test_serve_keeps_its_data_in_db_and_runs_the_processes_of_processes(
@@ -182,15 +216,6 @@ def test_serve_keeps_its_data_in_db_and_runs_the_processes_of_processes(
     assert [a["data"]["startProcess"]["errors"] for a in answers] == [[], [{"code": "NOT_FOUND"}]]
     assert db.exists()
     assert not (tmp_path / "runtime.db").exists()
-
-
-def test_serve_mounts_the_embedded_runtime_on_the_same_port(launch: Launch) -> None:
-    process = launch("serve", "--port", "0")
-    base_url = _base_url(process)
-    reply = httpx.get(f"{base_url}/BPMREST/service/runtime/tasks?group=Clerk")
-    assert reply.json()["code"] == 0
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=15) == 0
 
 
 def test_runtime_serves_rest_and_openapi_alone(launch: Launch, tmp_path: Path) -> None:
