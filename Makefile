@@ -34,8 +34,11 @@ lint: install
 	$(BIN)/ruff check backend schema resolvers server tests bench
 	$(BIN)/mypy
 
+# The tests marked `alone` (a load test with tight timeouts) run after the others, when
+# no other test competes for the CPUs.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m 'not alone'
+	$(BIN)/pytest -m alone -n 0
 
 # The generated parts of the docs: the settings table from server/settings.py.
 docs: $(RUN_STAMP)

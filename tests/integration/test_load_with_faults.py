@@ -166,6 +166,7 @@ async def _load(url: str, count: int, check: Any) -> None:
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
 
 
+@pytest.mark.alone
 @pytest.mark.usefixtures("no_full_collections")
 async def test_2000_inbox_queries_with_a_third_of_upstream_calls_failing(
     upstream: Upstream, facade_process: tuple[str, int]
