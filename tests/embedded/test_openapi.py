@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from hypothesis import settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from backend.embedded.app import create_app
@@ -21,6 +21,9 @@ from tests.support.servers import serving
 MAX_EXAMPLES = 40
 
 schema = schemathesis.openapi.from_dict(openapi_document())
+# A pytest parameter per operation, each with its own id: schemathesis' own parametrize
+# gives its items one shared node id, of which pytest-xdist would run only the first.
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,18 @@ def runtime_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         app.state.runtime.close()
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None)
-def test_no_request_gets_a_server_error(case: schemathesis.Case, runtime_url: str) -> None:
-    case.call_and_validate(base_url=runtime_url, checks=[not_a_server_error])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_no_request_gets_a_server_error(
+    operation: schemathesis.APIOperation, runtime_url: str
+) -> None:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],  # generation speed is the machine's load
+    )
+    def examples(case: schemathesis.Case) -> None:
+        case.call_and_validate(base_url=runtime_url, checks=[not_a_server_error])
+
+    examples()
