@@ -9,6 +9,7 @@ async def test_something(runtime_factory, serve_factory):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -113,3 +114,11 @@ def serve_factory(_stopping_servers: list[Server]) -> Iterator[ServeFactory]:
     for server in started:
         server.signal_exit()
         _stopping_servers.append(server)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse tests that share a node id: pytest-xdist would run only the first of them."""
+    counts = Counter(item.nodeid for item in items)
+    shared = sorted(nodeid for nodeid, count in counts.items() if count > 1)
+    if shared:
+        raise pytest.UsageError(f"tests share node ids (give each parameter an id): {shared}")
