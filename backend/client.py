@@ -125,7 +125,7 @@ class UpstreamClient:
     ) -> None:
         await self.aclose()
 
-    # -- endpoints (CONTRACT section 1) ------------------------------------------------
+    # -- endpoints (docs/runtime.md lists them) ----------------------------------------
 
     async def start_process(
         self,

@@ -1,6 +1,6 @@
 """The wire models of the ONEWEB Process Runtime REST API, shared by the client and the embedded runtime.
 
-Field names on the wire are ONEWEB's own (CONTRACT section 1); the dataclasses use
+Field names on the wire are ONEWEB's own (docs/runtime.md); the dataclasses use
 Python names. ``Task.from_wire`` accepts ONEWEB's aliases and keeps the object as
 received in ``raw``; ``Task.to_wire`` writes the canonical shape.
 """
@@ -176,7 +176,7 @@ class Task:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """The canonical wire object (CONTRACT section 1), ONEWEB's fields then this project's."""
+        """The canonical wire object (docs/runtime.md), ONEWEB's fields then this project's."""
         return {
             "id": self.id,
             "name": self.name,

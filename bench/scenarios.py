@@ -102,7 +102,7 @@ def task_detail(user: str, task_id: str, instance_id: str) -> Scenario:
         levels=2,
         note=(
             "the instance's task list, then the task's variables: `task` is null unless the "
-            "task is open in that instance (CONTRACT), so its fields wait for the list"
+            "task is open in that instance (docs/api.md), so its fields wait for the list"
         ),
     )
 

@@ -72,7 +72,7 @@ class CachingLoader(DataLoader[K, V]):
 
 @dataclass(frozen=True, slots=True)
 class Loaders:
-    """The three loaders of one request (DESIGN.md, "Loaders")."""
+    """The three loaders of one request: a principal's tasks, an instance's tasks, a task's variables."""
 
     tasks_by_principal: Loader[PrincipalKey, list[Task]]
     tasks_by_instance: Loader[str, list[Task]]

@@ -30,7 +30,7 @@ __all__ = ["Settings"]
 
 
 class Settings(BaseSettings):
-    """Every setting of the facade; the README's settings table lists them with their env vars."""
+    """Every setting of the facade; docs/operations.md lists them (generated: `make docs`)."""
 
     model_config = SettingsConfigDict(env_prefix="ONEWEB_", extra="ignore", frozen=True)
 

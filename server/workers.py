@@ -19,6 +19,8 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
 
+from .shutdown import stop_cleanly_on_signals
+
 __all__ = ["serve_workers"]
 
 #: How long a worker has to finish its requests after the stop signal.
@@ -38,15 +40,37 @@ def _reuseport_socket(host: str, port: int) -> socket.socket:
 def _worker(host: str, port: int, app: str, options: dict[str, Any]) -> None:
     import uvicorn
 
-    from .cli import stop_cleanly_on_signals
-
     sock = _reuseport_socket(host, port)
     stop_cleanly_on_signals()
     uvicorn.Server(uvicorn.Config(app, factory=True, **options)).run(sockets=[sock])
 
 
-def serve_workers(*, app: str, host: str, port: int, workers: int, options: dict[str, Any]) -> int:
+def _wait_until_accepting(
+    host: str, port: int, processes: list[BaseProcess], stopping: list[int]
+) -> bool:
+    """Whether a worker accepts on ``port`` before any worker dies or a stop signal comes."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    while not stopping and all(process.is_alive() for process in processes):
+        try:
+            socket.create_connection((target, port), timeout=_POLL_S).close()
+            return True
+        except OSError:
+            processes[0].join(_POLL_S / 4)
+    return False
+
+
+def serve_workers(
+    *,
+    app: str,
+    host: str,
+    port: int,
+    workers: int,
+    options: dict[str, Any],
+    on_start: Callable[[int], None] | None = None,
+) -> int:
     """Run ``workers`` uvicorn processes serving the app factory ``app`` on ``host:port``.
+
+    ``on_start`` is called with the port once a worker accepts connections.
 
     >>> serve_workers(app="server.app:create_app_from_env", host="0.0.0.0", port=8000, workers=4, options={})
     """
@@ -70,6 +94,8 @@ def serve_workers(*, app: str, host: str, port: int, workers: int, options: dict
     try:
         for process in processes:
             process.start()
+        if on_start is not None and _wait_until_accepting(host, port, processes, stopping):
+            on_start(port)
         while not stopping and all(process.is_alive() for process in processes):
             processes[0].join(_POLL_S)
         for process in processes:

@@ -9,61 +9,17 @@ async def test_something(runtime_factory, serve_factory):
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from backend.embedded.app import create_app
-
-STARTUP_TIMEOUT_S = 10.0
-
-
-class _Server:
-    """One uvicorn server in a background thread, on an already bound socket."""
-
-    def __init__(self, app: ASGIApp, port: int) -> None:
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="on",
-            ws="none",  # no websockets: their legacy module warns on import
-        )
-        self._server = uvicorn.Server(config)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
-        self.port: int = self._socket.getsockname()[1]
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self._socket.close()
-                raise RuntimeError("the uvicorn server did not start")
-            time.sleep(0.005)
-
-    def signal_exit(self) -> None:
-        self._server.should_exit = True
-
-    def join(self) -> None:
-        self._thread.join(STARTUP_TIMEOUT_S)
-        self._socket.close()
-
-    def stop(self) -> None:
-        self.signal_exit()
-        self.join()
+from tests.support.servers import Server
 
 
 class RunningRuntime:
@@ -73,7 +29,7 @@ class RunningRuntime:
         self.db_path = db_path
         self.processes_dir = processes_dir
         self.app: Starlette = create_app(db_path=db_path, processes_dir=processes_dir)
-        self._server: _Server | None = _Server(self.app, 0)
+        self._server: Server | None = Server(self.app, 0)
         try:
             self._server.start()
         except BaseException:
@@ -89,7 +45,7 @@ class RunningRuntime:
             self._server = None
         self.app.state.runtime.close()
 
-    def _stop_later(self, stopping: list[_Server]) -> None:
+    def _stop_later(self, stopping: list[Server]) -> None:
         # uvicorn takes ~0.2 s to wind down; let it do so while the next tests run.
         if self._server is not None:
             self._server.signal_exit()
@@ -100,7 +56,7 @@ class RunningRuntime:
         """Stop, then serve a new app over the same database and folder, on the same port."""
         self.stop()
         self.app = create_app(db_path=self.db_path, processes_dir=self.processes_dir)
-        self._server = _Server(self.app, self.port)
+        self._server = Server(self.app, self.port)
         self._server.start()
 
 
@@ -113,16 +69,16 @@ class RuntimeFactory(Protocol):
 
 
 @pytest.fixture(scope="session")
-def _stopping_servers() -> Iterator[list[_Server]]:
+def _stopping_servers() -> Iterator[list[Server]]:
     """Servers told to stop at a test's teardown, joined once at the end of the session."""
-    stopping: list[_Server] = []
+    stopping: list[Server] = []
     yield stopping
     for server in stopping:
         server.join()
 
 
 @pytest.fixture
-def runtime_factory(tmp_path: Path, _stopping_servers: list[_Server]) -> Iterator[RuntimeFactory]:
+def runtime_factory(tmp_path: Path, _stopping_servers: list[Server]) -> Iterator[RuntimeFactory]:
     """Start embedded runtimes on free loopback ports; every one is stopped at teardown."""
     started: list[RunningRuntime] = []
 
@@ -144,12 +100,12 @@ class ServeFactory(Protocol):
 
 
 @pytest.fixture
-def serve_factory(_stopping_servers: list[_Server]) -> Iterator[ServeFactory]:
+def serve_factory(_stopping_servers: list[Server]) -> Iterator[ServeFactory]:
     """Serve any ASGI app (a facade, a recording upstream) over real HTTP until teardown."""
-    started: list[_Server] = []
+    started: list[Server] = []
 
     def serve(app: ASGIApp) -> str:
-        server = _Server(app, 0)
+        server = Server(app, 0)
         server.start()
         started.append(server)
         return f"http://127.0.0.1:{server.port}"
@@ -158,3 +114,11 @@ def serve_factory(_stopping_servers: list[_Server]) -> Iterator[ServeFactory]:
     for server in started:
         server.signal_exit()
         _stopping_servers.append(server)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse tests that share a node id: pytest-xdist would run only the first of them."""
+    counts = Counter(item.nodeid for item in items)
+    shared = sorted(nodeid for nodeid, count in counts.items() if count > 1)
+    if shared:
+        raise pytest.UsageError(f"tests share node ids (give each parameter an id): {shared}")

@@ -1,6 +1,6 @@
 """The OpenAPI 3 description of the embedded runtime's REST API (``/BPMREST/openapi.json``).
 
-Written by hand from CONTRACT section 1, so that it documents ONEWEB's API rather than
+Written by hand from ONEWEB's API reference (docs/runtime.md), so that it documents ONEWEB's API rather than
 this implementation; the schemathesis test holds the two together.
 
     document = openapi_document()

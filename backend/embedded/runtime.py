@@ -45,7 +45,7 @@ Principal = Literal["user", "role", "group"]
 
 
 def task_to_wire(row: TaskRow) -> dict[str, Any]:
-    """The task object of CONTRACT section 1, plus ``appName`` and ``snapVersion`` of its start."""
+    """The task object of docs/runtime.md, plus ``appName`` and ``snapVersion`` of its start."""
     wire = Task(
         id=row.id,
         instance_id=row.instance_id,

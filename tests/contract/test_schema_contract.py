@@ -1,4 +1,4 @@
-"""The exported schema keeps every name and type of CONTRACT section 2, and equals the committed SDL."""
+"""The exported schema keeps every name and type of the fixed API (contract.graphql), and equals the committed SDL."""
 
 from __future__ import annotations
 

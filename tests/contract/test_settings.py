@@ -1,4 +1,4 @@
-"""The environment variables of CONTRACT section 3 configure the facade."""
+"""The documented environment variables configure the facade."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The bundled processes run end to end over REST, exactly as CONTRACT section 3 draws them."""
+"""The bundled processes run end to end over REST, exactly as docs/processes.md draws them."""
 
 from __future__ import annotations
 

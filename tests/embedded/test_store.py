@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from backend.embedded.app import create_app
 from backend.embedded.store import default_db_path
+from tests.support.ports import free_port
 
 from .rest import Rest, ok
 
@@ -56,12 +56,6 @@ async def test_restart_continues_a_workflow_mid_loop(runtime: RunningRuntime, re
     assert (await rest.only_task(instance_id))["definitionId"] == "AddCustomerDetails"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_until_serving(base_url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -89,7 +83,7 @@ class RuntimeProcess:
 
 @pytest.fixture
 def runtime_process(tmp_path: Path) -> Iterator[RuntimeProcess]:
-    db_path, port = tmp_path / "killed.sqlite3", _free_port()
+    db_path, port = tmp_path / "killed.sqlite3", free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", SERVE_ALONE, str(db_path), str(port)], cwd=REPO
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import pytest
 
 from backend.embedded.recorder import Fault, RecordedCall
 from backend.models import API_PREFIX
+from tests.support.ports import free_port
 
 from .harness import Upstream, assert_well_formed
 
@@ -62,13 +62,6 @@ def _rss_bytes(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def no_full_collections() -> Iterator[None]:
     """Keeps the test process's heap out of the garbage collector's sight for a while.
@@ -89,7 +82,7 @@ def no_full_collections() -> Iterator[None]:
 @pytest.fixture
 def facade_process(upstream: Upstream, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``oneweb-graphql serve`` in its own process, in front of ``upstream``: (URL, pid)."""
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("ONEWEB_")}
     # The default circuit breaker. One hung call per query in flight holds a slot until
     # its deadline, 50 of them: a cap of 128 leaves 78 for the rest. At the default 64
@@ -186,6 +179,7 @@ async def _load(url: str, count: int, check: Any) -> None:
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
 
 
+@pytest.mark.alone
 @pytest.mark.usefixtures("no_full_collections")
 async def test_1250_inbox_queries_with_half_of_upstream_calls_failing(
     upstream: Upstream, facade_process: tuple[str, int]

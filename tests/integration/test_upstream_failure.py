@@ -1,4 +1,4 @@
-"""A failing upstream nulls the fields that needed it, with the CONTRACT code, and nothing else."""
+"""A failing upstream nulls the fields that needed it, with its error code, and nothing else."""
 
 from __future__ import annotations
 
