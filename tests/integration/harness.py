@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from backend.embedded.recorder import Recorder
-from backend.models import API_PREFIX
+from backend.models import API_PREFIX, Task, envelope
 
 
 @dataclass
@@ -49,6 +52,17 @@ class Upstream:
     def paths(self) -> list[str]:
         """The paths the facade called since the last reset, below the API prefix."""
         return self.recorder.paths(API_PREFIX)
+
+
+def listings_app(listings: Mapping[str, Sequence[Task]]) -> Starlette:
+    """An upstream that serves fixed task listings, keyed by query (``"group=Clerk"``): tasks
+    with due dates, priorities and descriptions, which the embedded runtime never sets."""
+
+    async def tasks(request: Request) -> JSONResponse:
+        listing = listings.get(str(request.query_params), ())
+        return JSONResponse(envelope([task.to_wire() for task in listing], total=len(listing)))
+
+    return Starlette(routes=[Route(API_PREFIX + "/tasks", tasks)])
 
 
 class Facade:
