@@ -3,8 +3,10 @@ pages walked with cursors give the whole selection back."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta, timezone
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -267,3 +269,23 @@ def test_a_task_held_by_someone_else_is_not_in_the_inbox() -> None:
     assert belongs_to(Task(id="t", instance_id="i"), ann)
     assert belongs_to(Task(id="t", instance_id="i", assignee="ann"), ann)
     assert not belongs_to(Task(id="t", instance_id="i", assignee="bob"), ann)
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        [],  # too short
+        ["1"],  # a string where the creation time goes
+        [True, "1"],  # a boolean is no timestamp
+        [1, 2],  # the id must be a string
+        [1, "1", "extra"],  # too long
+    ],
+)
+def test_a_forged_cursor_in_the_right_scope_is_bad_input(position: list[object]) -> None:
+    ordering = TaskOrdering.of(None, ())
+    forged = base64.urlsafe_b64encode(
+        orjson.dumps({"v": 1, "s": ordering.scope, "p": position})
+    ).decode()
+    tasks = [Task(id="1", instance_id="i", create_time=1)]
+    with pytest.raises(BadInput, match="invalid cursor"):
+        paginate(tasks, first=1, after=forged, ordering=ordering)
