@@ -13,11 +13,10 @@ import base64
 import binascii
 import bisect
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
-
-import orjson
 
 from backend.errors import BadInput
 
@@ -54,16 +53,17 @@ class Ordering(Protocol[T_contra]):
 
 def encode_cursor(scope: str, position: Position) -> str:
     """An opaque cursor for the item at ``position`` of a list sorted in ``scope``."""
-    text = orjson.dumps({"v": _VERSION, "s": scope, "p": list(position)})
-    return base64.urlsafe_b64encode(text).decode()
+    # The standard json module: timestamps past 64 bits stay exact, where orjson refuses them.
+    text = json.dumps({"v": _VERSION, "s": scope, "p": list(position)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
 def decode_cursor(cursor: str, ordering: Ordering[Any]) -> Position:
     """The position a cursor stands for; ``BadInput`` for one this module did not make, or
     made for another filter or order."""
     try:
-        data: Any = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, orjson.JSONDecodeError, ValueError):
+        data: Any = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, RecursionError):
         raise BadInput(f"invalid cursor {cursor!r}") from None
     if (
         not isinstance(data, dict)

@@ -41,9 +41,10 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _NUMERIC_FIELDS: Final = frozenset({"CREATED_AT", "DUE_AT", "PRIORITY"})
 
 
-def _moment(epoch_ms: int) -> datetime:
-    # Exact, unlike datetime.fromtimestamp(ms / 1000), which goes through a float.
-    return _EPOCH + timedelta(milliseconds=epoch_ms)
+def _epoch_us(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly (an upstream's milliseconds times 1,000 compare
+    with it without rounding or overflow)."""
+    return (_aware(moment) - _EPOCH) // timedelta(microseconds=1)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -126,19 +127,19 @@ def _time_checks(
     attribute: str, after: datetime | None, before: datetime | None
 ) -> Iterable[Callable[[Task], bool]]:
     if after is not None:
-        lower = _aware(after)
+        lower = _epoch_us(after)
 
         def is_after(task: Task) -> bool:
             value: int | None = getattr(task, attribute)
-            return value is not None and _moment(value) > lower
+            return value is not None and value * 1000 > lower
 
         yield is_after
     if before is not None:
-        upper = _aware(before)
+        upper = _epoch_us(before)
 
         def is_before(task: Task) -> bool:
             value: int | None = getattr(task, attribute)
-            return value is not None and _moment(value) < upper
+            return value is not None and value * 1000 < upper
 
         yield is_before
 

@@ -312,3 +312,22 @@ def test_a_forged_cursor_in_the_right_scope_is_bad_input(position: list[object])
     tasks = [Task(id="1", instance_id="i", create_time=1)]
     with pytest.raises(BadInput, match="invalid cursor"):
         paginate(tasks, first=1, after=forged, ordering=ordering)
+
+
+def test_timestamps_past_64_bits_filter_sort_and_page_exactly() -> None:
+    far = 10**30
+    tasks = [
+        Task(id="far", instance_id="i", create_time=far),
+        Task(id="now", instance_id="i", create_time=1),
+    ]
+    after = EPOCH + timedelta(days=365 * 1000)
+    kept = select(tasks, filter=TaskFilter(created_after=after), order=None)
+    assert [t.id for t in kept] == ["far"]
+    ordering = TaskOrdering.of(None, [TaskOrder("CREATED_AT", descending=True)])
+    cursor = paginate(
+        select(tasks, filter=None, order=ordering.order), first=1, after=None, ordering=ordering
+    ).end_cursor
+    rest = paginate(
+        select(tasks, filter=None, order=ordering.order), first=1, after=cursor, ordering=ordering
+    )
+    assert [t.id for t in rest.nodes] == ["now"]
