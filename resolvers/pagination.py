@@ -84,10 +84,15 @@ def decode_cursor(cursor: str, ordering: Ordering[Any]) -> Position:
 
 @dataclass(frozen=True, slots=True)
 class Edge(Generic[T]):
-    """One item of a page and its cursor."""
+    """One item of a page and its cursor (made only when asked for: most screens never do)."""
 
-    cursor: str
     node: T
+    scope: str
+    position: Position
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.scope, self.position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +133,19 @@ def paginate(
     """
     if first is not None and first < 0:
         raise BadInput("`first` must not be negative")
-    positions = [ordering.position(item) for item in items]
     if after is None:
         start = 0
     else:
+        # Only the O(log n) items the search visits get a position.
         by_order = functools.cmp_to_key(ordering.compare)
         start = bisect.bisect_right(
-            positions, by_order(decode_cursor(after, ordering)), key=by_order
+            items,
+            by_order(decode_cursor(after, ordering)),
+            key=lambda item: by_order(ordering.position(item)),
         )
     end = len(items) if first is None else min(len(items), start + first)
     scope = ordering.scope
-    edges = [Edge(encode_cursor(scope, positions[i]), items[i]) for i in range(start, end)]
+    edges = [Edge(items[i], scope, ordering.position(items[i])) for i in range(start, end)]
     return Page(
         total_count=len(items),
         edges=edges,

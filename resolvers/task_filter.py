@@ -9,12 +9,11 @@ queries, pages and live updates.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from backend.models import Task
 
@@ -206,16 +205,33 @@ def compare_positions(a: Position, b: Position, order: Sequence[TaskOrder]) -> i
     return (a_id > b_id) - (a_id < b_id)
 
 
+def _sort_key(field: OrderField) -> Callable[[Task], Any]:
+    def key(task: Task) -> Any:
+        value = _value(task, field)
+        return (value.casefold(), value) if isinstance(value, str) else value
+
+    return key
+
+
 def select(
     tasks: Iterable[Task], *, filter: TaskFilter | None, order: Sequence[TaskOrder] | None
 ) -> list[Task]:
-    """The tasks that pass ``filter``, sorted by ``order`` (default: oldest first), then id."""
-    terms = effective_order(order)
-    kept = [task for task in tasks if filter is None or filter.matches(task)]
-    by_position = functools.cmp_to_key(
-        lambda a, b: compare_positions(a, b, terms)  # type: ignore[arg-type]
+    """The tasks that pass ``filter``, sorted by ``order`` (default: oldest first), then id.
+
+    The same order as ``compare_positions``, by stable sorts from the last term to the
+    first (with plain keys: several times faster than one sort through a comparison).
+    """
+    result = sorted(
+        (task for task in tasks if filter is None or filter.matches(task)),
+        key=lambda task: task.id,
     )
-    return sorted(kept, key=lambda task: by_position(position(task, terms)))
+    for term in reversed(effective_order(order)):
+        present = [task for task in result if _value(task, term.field) is not None]
+        absent = [task for task in result if _value(task, term.field) is None]
+        # reverse=True keeps equal tasks in their order: sorting stays stable.
+        present.sort(key=_sort_key(term.field), reverse=term.descending)
+        result = present + absent
+    return result
 
 
 @dataclass(frozen=True, slots=True)

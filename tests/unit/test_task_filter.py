@@ -160,21 +160,34 @@ def _reference_value(task: Task, field: str) -> int | str | None:
     }[field]
 
 
+def _reference_before(a: Task, b: Task, order: list[TaskOrder]) -> bool:
+    """Whether ``a`` goes before ``b``: the first term where they differ decides; a task
+    without the value goes after one with it; the smaller id goes first."""
+    for term in order or [TaskOrder("CREATED_AT")]:
+        x, y = _reference_value(a, term.field), _reference_value(b, term.field)
+        if x == y:
+            continue
+        if x is None or y is None:
+            return y is None
+        if isinstance(x, str) and isinstance(y, str) and x.lower() != y.lower():
+            x, y = x.lower(), y.lower()
+        return bool(x > y) if term.descending else bool(x < y)  # type: ignore[operator]
+    return a.id < b.id
+
+
 def _reference_select(
     tasks: list[Task], f: TaskFilter | None, order: list[TaskOrder]
 ) -> list[Task]:
-    """Stable sorts from the last term to the first (id first of all), nulls set aside last."""
-    kept = [task for task in tasks if f is None or _reference_matches(task, f)]
-    result = sorted(kept, key=lambda task: task.id)
-    for term in reversed(order or [TaskOrder("CREATED_AT")]):
-        present = [t for t in result if _reference_value(t, term.field) is not None]
-        absent = [t for t in result if _reference_value(t, term.field) is None]
-
-        def key(task: Task, field: str = term.field) -> tuple[object, ...]:
-            value = _reference_value(task, field)
-            return (value.lower(), value) if isinstance(value, str) else (value,)
-
-        result = sorted(present, key=key, reverse=term.descending) + absent
+    """Filter, then insert each task before the first one it goes before."""
+    result: list[Task] = []
+    for task in tasks:
+        if f is not None and not _reference_matches(task, f):
+            continue
+        at = next(
+            (i for i, other in enumerate(result) if _reference_before(task, other, order)),
+            len(result),
+        )
+        result.insert(at, task)
     return result
 
 
