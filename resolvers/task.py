@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from backend.errors import BadInput, Forbidden, NotFound
 from backend.limits import check_id, check_name
 from backend.models import Task
 
 from .context import Context
 from .loaders import PrincipalKey
+from .pagination import Page, paginate
+from .task_filter import TaskFilter, TaskOrder, TaskOrdering, select
 
-__all__ = ["find_task", "list_tasks", "principal_key"]
+__all__ = ["find_task", "list_tasks", "principal_key", "task_page"]
 
 
 def principal_key(
@@ -44,6 +48,20 @@ async def list_tasks(
     """The open tasks of one user, role or group."""
     key = principal_key(ctx, user=user, role=role, group=group)
     return await ctx.loaders.tasks_by_principal.load(key)
+
+
+def task_page(
+    tasks: Sequence[Task],
+    *,
+    filter: TaskFilter | None,
+    order: Sequence[TaskOrder] | None,
+    first: int | None,
+    after: str | None,
+) -> Page[Task]:
+    """One page of ``tasks`` filtered and ordered; ``totalCount`` counts the filtered list."""
+    ordering = TaskOrdering.of(filter, order)
+    selected = select(tasks, filter=filter, order=ordering.order)
+    return paginate(selected, first=first, after=after, ordering=ordering)
 
 
 async def find_task(ctx: Context, task_id: str, instance_id: str) -> Task | None:

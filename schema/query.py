@@ -11,11 +11,13 @@ from backend.limits import check_id
 from resolvers import instance as resolve_instance
 from resolvers import task as resolve_task
 from resolvers.context import Context
-from resolvers.pagination import paginate
+from resolvers.principal import Principal
 
 from .instance import Instance
 from .process import Process
 from .task import Task, TaskConnection
+from .task_filter import TaskFilter, TaskOrder, to_filter, to_order
+from .viewer import Viewer
 
 __all__ = ["Query"]
 
@@ -24,8 +26,19 @@ __all__ = ["Query"]
 class Query:
     @strawberry.field(
         description=(
+            "Who the request is for, with their inbox; null when the request has no "
+            "authenticated principal."
+        )
+    )
+    def viewer(self, info: strawberry.Info[Context, None]) -> Viewer | None:
+        principal: Principal | None = info.context.principal
+        return principal  # type: ignore[return-value]
+
+    @strawberry.field(
+        description=(
             "The open tasks of exactly one of a user (assigned to them, or offered to them and "
-            "unclaimed), a role or a group (claimed or not). One upstream call per request."
+            "unclaimed), a role or a group (claimed or not), filtered and sorted by the facade. "
+            "One upstream call per request, whatever the page or filter."
         )
     )
     async def tasks(
@@ -34,15 +47,29 @@ class Query:
         user: Annotated[str | None, strawberry.argument(description="A user's to-do list.")] = None,
         role: Annotated[str | None, strawberry.argument(description="A role's tasks.")] = None,
         group: Annotated[str | None, strawberry.argument(description="A group's tasks.")] = None,
+        filter: Annotated[
+            TaskFilter | None, strawberry.argument(description="Keep only these tasks.")
+        ] = None,
+        order_by: Annotated[
+            list[TaskOrder] | None,
+            strawberry.argument(
+                description="Sort by these terms, then by id; absent: oldest first."
+            ),
+        ] = None,
         first: Annotated[
             int | None, strawberry.argument(description="At most this many tasks; absent: all.")
         ] = None,
         after: Annotated[
-            str | None, strawberry.argument(description="Start after this cursor (`endCursor`).")
+            str | None,
+            strawberry.argument(
+                description="Start after this cursor (`endCursor` of the same filter and order)."
+            ),
         ] = None,
     ) -> TaskConnection | None:
         tasks = await resolve_task.list_tasks(info.context, user=user, role=role, group=group)
-        return paginate(tasks, first=first, after=after)  # type: ignore[return-value]
+        return resolve_task.task_page(  # type: ignore[return-value]
+            tasks, filter=to_filter(filter), order=to_order(order_by), first=first, after=after
+        )
 
     @strawberry.field(
         description="A process instance by id; null where the upstream does not know it."

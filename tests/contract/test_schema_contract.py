@@ -76,11 +76,28 @@ def test_contract_input_fields_match(type_name: str) -> None:
         assert ours.fields[field_name].default_value == field.default_value
 
 
-def test_contract_enum_values_exist() -> None:
-    theirs = CONTRACT.type_map["TaskStatus"]
-    ours = OURS.type_map["TaskStatus"]
+@pytest.mark.parametrize(
+    "type_name",
+    [
+        name
+        for name in _named_types(CONTRACT)
+        if isinstance(CONTRACT.type_map[name], GraphQLEnumType)
+    ],
+)
+def test_contract_enum_values_exist(type_name: str) -> None:
+    theirs = CONTRACT.type_map[type_name]
+    ours = OURS.type_map[type_name]
     assert isinstance(theirs, GraphQLEnumType) and isinstance(ours, GraphQLEnumType)
     assert set(theirs.values) <= set(ours.values)
+
+
+def test_tasks_takes_filter_and_order_before_the_page_arguments() -> None:
+    query = OURS.type_map["Query"]
+    assert isinstance(query, GraphQLObjectType)
+    arguments = list(query.fields["tasks"].args)
+    assert arguments.index("filter") < arguments.index("orderBy") < arguments.index("first")
+    assert str(query.fields["tasks"].args["filter"].type) == "TaskFilter"
+    assert str(query.fields["tasks"].args["orderBy"].type) == "[TaskOrder!]"
 
 
 def test_every_type_field_and_argument_has_a_description() -> None:

@@ -41,7 +41,9 @@ def test_the_walkthrough_runs_as_written(serve_factory: ServeFactory, tmp_path: 
 
         started = run("Start")["startProcess"]
         assert started["errors"] == []
-        inbox = run("ClerkInbox")["tasks"]
+        viewer = run("Inbox")["viewer"]
+        assert (viewer["user"], viewer["groups"]) == ("clerk1", ["Clerk"])
+        inbox = viewer["inbox"]
         assert inbox["totalCount"] == 1
         task = inbox["nodes"][0]
         assert (task["name"], task["status"]) == ("Choose Room", "READY")

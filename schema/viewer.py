@@ -1,0 +1,65 @@
+"""The ``Viewer`` type: who the request is for, and their inbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import inbox as resolve_inbox
+from resolvers import task as resolve_task
+from resolvers.context import Context
+from resolvers.principal import Principal
+
+from .task import TaskConnection
+from .task_filter import TaskFilter, TaskOrder, to_filter, to_order
+
+__all__ = ["Viewer"]
+
+
+@strawberry.type(
+    description=(
+        "The authenticated user the request is for (the trusted identity headers or the "
+        "verified token), with the groups and roles the identity provider vouches for."
+    )
+)
+class Viewer:
+    user: str = strawberry.field(description="The user's name.")
+    groups: list[str] = strawberry.field(description="The groups the user belongs to.")
+    roles: list[str] = strawberry.field(description="The roles the user has.")
+
+    @strawberry.field(
+        description=(
+            "The viewer's open tasks: those assigned to the viewer, plus unassigned tasks "
+            "offered to the viewer, one of the viewer's groups or one of the viewer's roles; "
+            "each task once. Costs one upstream listing per user, group and role "
+            "(1 + groups + roles calls, all in flight together), whatever the page or filter."
+        )
+    )
+    async def inbox(
+        self,
+        root: strawberry.Parent[Principal],
+        info: strawberry.Info[Context, None],
+        filter: Annotated[
+            TaskFilter | None, strawberry.argument(description="Keep only these tasks.")
+        ] = None,
+        order_by: Annotated[
+            list[TaskOrder] | None,
+            strawberry.argument(
+                description="Sort by these terms, then by id; absent: oldest first."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="At most this many tasks; absent: all.")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Start after this cursor (`endCursor` of the same filter and order)."
+            ),
+        ] = None,
+    ) -> TaskConnection | None:
+        tasks = await resolve_inbox.load_inbox(info.context, root)
+        return resolve_task.task_page(  # type: ignore[return-value]
+            tasks, filter=to_filter(filter), order=to_order(order_by), first=first, after=after
+        )
