@@ -220,3 +220,48 @@ async def test_unknown_task_has_neither_task_nor_instance(fresh: Facade) -> None
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [
         ("NOT_FOUND", ["input", "taskId"])
     ]
+
+
+async def test_gateway_missing_its_variable_names_it_under_variables(
+    fresh: Facade, upstream: Upstream
+) -> None:
+    instance_id, task_id = _booking(upstream)
+    payload = await _mutate(fresh, "completeTask", {"taskId": task_id, "variables": {}})
+    [error] = payload["errors"]
+    assert error["code"] == "BAD_USER_INPUT"
+    assert error["field"] == ["input", "variables", "roomBooked"]
+    assert "the gateway after ChooseRoom needs the variable 'roomBooked'" in error["message"]
+    for internal in ("Error evaluating", "is not defined", "expression"):
+        assert internal not in error["message"]
+    assert upstream.open_tasks(instance_id)[0]["id"] == task_id
+
+
+async def test_gateway_with_no_matching_flow_names_the_variable_it_reads(
+    fresh: Facade, upstream: Upstream
+) -> None:
+    _, task_id = _booking(upstream)
+    payload = await _mutate(
+        fresh, "completeTask", {"taskId": task_id, "variables": {"roomBooked": "maybe"}}
+    )
+    [error] = payload["errors"]
+    assert error["field"] == ["input", "variables", "roomBooked"]
+    assert "none of its conditions holds" in error["message"]
+
+
+async def test_empty_user_names_the_user_field_in_graphql_words(
+    fresh: Facade, upstream: Upstream
+) -> None:
+    _, task_id = _booking(upstream)
+    payload = await _mutate(fresh, "claimTask", {"taskId": task_id, "user": ""})
+    [error] = payload["errors"]
+    assert (error["code"], error["field"]) == ("BAD_USER_INPUT", ["input", "user"])
+    assert "`user`" in error["message"]
+    assert "query parameter" not in error["message"]
+
+
+async def test_dot_segment_task_id_names_the_task_id_field(fresh: Facade, upstream: Upstream) -> None:
+    payload = await _mutate(fresh, "claimTask", {"taskId": ".."})
+    [error] = payload["errors"]
+    assert (error["code"], error["field"]) == ("BAD_USER_INPUT", ["input", "taskId"])
+    assert error["message"].startswith("`taskId` must not be")
+    assert upstream.paths() == []
