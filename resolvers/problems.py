@@ -11,7 +11,7 @@ mutation's most likely field (``FieldGuess.default``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -19,7 +19,7 @@ from backend.errors import BadInput, Conflict, Forbidden, NotFound, OnewebError,
 
 from .context import Context, ReportedError
 
-__all__ = ["FieldGuess", "UserProblem", "problem_for"]
+__all__ = ["FieldGuess", "UserProblem", "argument_error", "problem_for"]
 
 Path = tuple[str | int, ...]
 FieldPath = tuple[str, ...]
@@ -33,11 +33,12 @@ _UPSTREAM_NAMES: Final[Mapping[str, str]] = {
     "role": "role",
     "group": "group",
 }
-#: What the client calls an id it refused before any call, as the input calls it.
-_ID_NAMES: Final[Mapping[str, str]] = {
-    "task id": "taskId",
-    "instance id": "instanceId",
-    "process name": "processName",
+#: What the client calls an id it refused before any call; the argument or input field
+#: that holds it, by preference (``taskId`` in an input, ``id`` in ``task(id:)``).
+_ID_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
+    "task id": ("taskId", "id"),
+    "instance id": ("instanceId", "id"),
+    "process name": ("processName", "name"),
 }
 _PARAMETER: Final = re.compile(r"(?:query parameter|field) '(\w+)'")
 _ID: Final = re.compile(r"^(task id|instance id|process name) must not be")
@@ -66,28 +67,45 @@ class FieldGuess:
     fields: frozenset[str] = field(default_factory=frozenset)
 
 
+def _named(message: str, names: Collection[str]) -> str | None:
+    """The argument or input field among ``names`` that an upstream message is about."""
+    found = _ID.search(message)
+    if found is not None:
+        return next((name for name in _ID_NAMES[found.group(1)] if name in names), None)
+    found = _PARAMETER.search(message)
+    if found is not None:
+        name = _UPSTREAM_NAMES.get(found.group(1))
+        return name if name is not None and name in names else None
+    return None
+
+
 def _field_of(message: str, guess: FieldGuess) -> FieldPath:
     for pattern in (_NEEDED_VARIABLE, _ONE_VARIABLE):
         found = pattern.search(message)
         if found is not None and "variables" in guess.fields:
             return ("input", "variables", found.group(1))
-    found = _ID.search(message)
-    if found is not None:
-        return ("input", _ID_NAMES[found.group(1)])
-    found = _PARAMETER.search(message)
-    if found is not None:
-        name = _UPSTREAM_NAMES.get(found.group(1))
-        if name is not None and name in guess.fields:
-            return ("input", name)
-    return guess.default
+    name = _named(message, guess.fields)
+    return guess.default if name is None else ("input", name)
 
 
-def _graphql_wording(message: str) -> str:
-    def field_name(match: re.Match[str]) -> str:
+def _graphql_wording(message: str, names: Collection[str]) -> str:
+    def parameter(match: re.Match[str]) -> str:
         return f"`{_UPSTREAM_NAMES.get(match.group(1), match.group(1))}`"
 
-    message = _PARAMETER.sub(field_name, message)
-    return _ID.sub(lambda match: f"`{_ID_NAMES[match.group(1)]}` must not be", message)
+    def identifier(match: re.Match[str]) -> str:
+        candidates = _ID_NAMES[match.group(1)]
+        return f"`{next((name for name in candidates if name in names), candidates[0])}` must not be"
+
+    return _ID.sub(identifier, _PARAMETER.sub(parameter, message))
+
+
+def argument_error(message: str, arguments: Collection[str]) -> tuple[str, str | None]:
+    """A top-level ``BAD_USER_INPUT`` in GraphQL words, and the field argument it is about.
+
+    >>> argument_error("query parameter 'group' must not be empty", ["group"])
+    ('`group` must not be empty', 'group')
+    """
+    return _graphql_wording(message, arguments), _named(message, arguments)
 
 
 def problem_for(ctx: Context, error: OnewebError, path: Path, guess: FieldGuess) -> UserProblem:
@@ -97,7 +115,9 @@ def problem_for(ctx: Context, error: OnewebError, path: Path, guess: FieldGuess)
         return UserProblem(error.graphql_code, error.message)
     if isinstance(error, BadInput):
         return UserProblem(
-            error.graphql_code, _graphql_wording(error.message), _field_of(error.message, guess)
+            error.graphql_code,
+            _graphql_wording(error.message, guess.fields),
+            _field_of(error.message, guess),
         )
     return UserProblem(error.graphql_code, error.message, _subject_field(error, guess))
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from backend.errors import OnewebError
+from backend.errors import BadInput, OnewebError
 from resolvers.context import Context
+from resolvers.problems import argument_error
 
 __all__ = ["INTERNAL_ERROR_MESSAGE", "ErrorCodes", "is_unexpected"]
 
@@ -31,9 +32,23 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, OnewebError | GraphQLError)
 
 
+def _arguments(error: GraphQLError) -> list[str]:
+    node = (error.nodes or [None])[0]
+    if not isinstance(node, FieldNode):
+        return []
+    return [argument.name.value for argument in node.arguments or ()]
+
+
 def _with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    if isinstance(original, OnewebError):
+    extensions = dict(error.extensions or {})
+    if isinstance(original, BadInput):
+        # In GraphQL words, naming the argument at fault where the message says which.
+        message, argument = argument_error(original.message, _arguments(error))
+        code = original.graphql_code
+        if argument is not None:
+            extensions.setdefault("field", [argument])
+    elif isinstance(original, OnewebError):
         message, code = original.message, original.graphql_code
     elif is_unexpected(error):
         message, code = INTERNAL_ERROR_MESSAGE, "INTERNAL_SERVER_ERROR"
@@ -49,7 +64,7 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         original_error=original,
-        extensions={**(error.extensions or {}), "code": code},
+        extensions={**extensions, "code": code},
     )
 
 
