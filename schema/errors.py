@@ -33,7 +33,7 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 def _arguments(error: GraphQLError) -> list[str]:
-    node = (error.nodes or [None])[0]
+    node = error.nodes[0] if error.nodes else None
     if not isinstance(node, FieldNode):
         return []
     return [argument.name.value for argument in node.arguments or ()]
