@@ -46,6 +46,8 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         # In GraphQL words, naming the argument at fault where the message says which.
         message, argument = argument_error(original.message, _arguments(error))
         code = original.graphql_code
+        named = getattr(original, "field", None)  # an input check may name it itself
+        argument = named if isinstance(named, str) else argument
         if argument is not None:
             extensions.setdefault("field", [argument])
     elif isinstance(original, OnewebError):
