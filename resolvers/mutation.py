@@ -1,27 +1,32 @@
 """What each mutation does: the upstream call, what it clears, and the outcome its payload shows.
 
 A mutation's domain failures (unknown task, held by another user, not allowed, bad
-input) become ``UserProblem`` entries. A failure of the upstream itself becomes an
-entry with its ``UPSTREAM_*`` code and is also reported as a top-level error, so
-that one failed mutation among many aliases nulls nothing else. After a success the
-loaders forget what the mutation changed; the payload's fields then read the fresh
-state lazily, through the same loaders, only where the query selects them.
+input) become ``UserProblem`` entries naming the input field at fault. A failure of the
+upstream itself becomes an entry with its ``UPSTREAM_*`` code and is also reported as a
+top-level error, so that one failed mutation among many aliases nulls nothing else.
+After a success the loaders forget what the mutation changed; the payload's fields then
+read the fresh state lazily, through the same loaders, only where the query selects them
+(``payload.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
-from backend.errors import DomainError, NotFound, OnewebError, UpstreamFailure
-from backend.limits import MAX_ID_CHARS, InputRefused, check_id, check_json_depth, check_name
-from backend.models import Process, Task
+from backend.errors import DomainError, NotFound, OnewebError
+from backend.limits import InputRefused, check_id, check_json_depth, check_name
+from backend.models import Process
 
-from .context import Context, ReportedError
+from .context import Context
 from .instance import InstanceRef
+from .loaders import PrincipalKey
+from .payload import TaskOutcome, find_in_listings, principal_listings
+from .problems import FieldGuess, UserProblem, problem_for
 
 __all__ = [
+    "ALL_PAYLOAD_FIELDS",
     "InstanceOutcome",
     "RefreshOutcome",
     "TaskOutcome",
@@ -30,34 +35,17 @@ __all__ = [
     "assign_task",
     "claim_task",
     "complete_task",
-    "payload_instance",
-    "payload_task",
     "refresh_cache",
     "start_process",
     "unclaim_task",
 ]
 
 Path = tuple[str | int, ...]
+TaskAction = Literal["claim", "unclaim", "complete", "assign"]
 
-
-@dataclass(frozen=True, slots=True)
-class UserProblem:
-    """A mutation failure the caller can act on: a code, a message, the input field at fault."""
-
-    code: str
-    message: str
-    field: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TaskOutcome:
-    """What a task mutation did: which task, its instance where known, and its problems."""
-
-    task_id: str
-    instance_id: str | None = None
-    #: Users whose task lists may show the task, searched when its instance is unknown.
-    lookup_users: tuple[str, ...] = ()
-    errors: list[UserProblem] = field(default_factory=list)
+#: The payload fields a task mutation may have to look up; a caller passes those its query selects.
+ALL_PAYLOAD_FIELDS: Final = frozenset({"task", "instance"})
+_TASK_INPUT: Final = frozenset({"taskId", "instanceId", "user", "users", "variables"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +72,8 @@ class _Refused(Exception):
         self.problem = problem
 
 
-def _problem(
-    ctx: Context, error: OnewebError, path: Path, fault: tuple[str, ...] | None
-) -> UserProblem:
-    if isinstance(error, UpstreamFailure):
-        ctx.reported.append(ReportedError(error, path))
-        return UserProblem(error.graphql_code, error.message)
-    return UserProblem(error.graphql_code, error.message, fault)
-
-
 async def _attempt(
-    ctx: Context, path: Path, call: Callable[[], Awaitable[object]]
+    ctx: Context, path: Path, guess: FieldGuess, call: Callable[[], Awaitable[object]]
 ) -> list[UserProblem]:
     """Run a mutation's upstream call; its failure as problems (empty list: it went through)."""
     try:
@@ -102,7 +81,7 @@ async def _attempt(
     except _Refused as refused:
         return [refused.problem]
     except OnewebError as error:
-        return [_problem(ctx, error, path, None)]
+        return [problem_for(ctx, error, path, guess)]
     return []
 
 
@@ -119,13 +98,6 @@ def _checked(check: Callable[[str, Any], object], field: str, value: Any) -> Non
         ) from None
 
 
-def _known_instance(ctx: Context, task_id: str, instance_id: str | None) -> str | None:
-    """The task's instance id where known: the input's (if it is an id), else remembered."""
-    if instance_id is not None and 1 <= len(instance_id) <= MAX_ID_CHARS:
-        return instance_id
-    return ctx.memory.instance_of(task_id)
-
-
 def _acting_user(ctx: Context, requested: str | None) -> str:
     _checked(check_name, "user", requested)
     try:
@@ -140,62 +112,144 @@ def _object(value: Any, fault: tuple[str, ...]) -> Mapping[str, Any] | None:
     raise _Refused(UserProblem("BAD_USER_INPUT", "`variables` must be a JSON object", fault))
 
 
-def _forget_task(ctx: Context, task_id: str, instance_id: str | None) -> None:
-    ctx.memory.forget(task_id)
-    if instance_id is not None:
-        ctx.loaders.tasks_by_instance.clear(instance_id)
-    ctx.loaders.clear_lists()
+async def _checked_instance(ctx: Context, task_id: str, instance_id: str) -> bool:
+    """Check the input's ``instanceId``: it exists and has the task open.
+
+    Free where a listing already tied the task to it; else one tasks-by-instance read,
+    which the loaders keep for the payload. Returns whether an upstream read was made.
+    """
+    if ctx.memory.instance_of(task_id) == instance_id:
+        return False
+    try:
+        tasks = await ctx.loaders.tasks_by_instance.load(instance_id)
+    except NotFound:
+        raise _Refused(
+            UserProblem(
+                NotFound.graphql_code,
+                f"no instance {instance_id!r}: check `instanceId`",
+                ("input", "instanceId"),
+            )
+        ) from None
+    if all(task.id != task_id for task in tasks):
+        raise _Refused(
+            UserProblem(
+                NotFound.graphql_code,
+                f"instance {instance_id!r} has no open task {task_id!r}: check `taskId`",
+                ("input", "taskId"),
+            )
+        )
+    return True
+
+
+def _looks_up_before(action: TaskAction, wants: frozenset[str]) -> bool:
+    # After an unclaim or a completion, no listing the facade can name may show the task:
+    # find it while the acting user's listing still does.
+    if action == "unclaim":
+        return bool(wants)
+    return action == "complete" and "instance" in wants
 
 
 async def _task_mutation(
     ctx: Context,
     path: Path,
     *,
+    action: TaskAction,
     task_id: str,
     instance_id: str | None,
     requested_user: str | None,
+    users: Sequence[str] = (),
+    wants: frozenset[str],
+    guess: FieldGuess,
     call: Callable[[str], Awaitable[None]],
 ) -> TaskOutcome:
-    acting: list[str] = []
+    known: list[str] = []
+    acting: list[PrincipalKey] = [("user", user) for user in users]
+    read_here = False
 
     async def act() -> None:
+        nonlocal read_here
         _checked(check_id, "taskId", task_id)
         _checked(check_id, "instanceId", instance_id)
-        user = _acting_user(ctx, requested_user)
-        acting.append(user)
-        await call(user)
+        for user in users:
+            _checked(check_name, "users", user)
+        if action != "assign":
+            acting.append(("user", _acting_user(ctx, requested_user)))
+        if instance_id is not None:
+            read_here = await _checked_instance(ctx, task_id, instance_id)
+            known.append(instance_id)
+        elif (remembered := ctx.memory.instance_of(task_id)) is not None:
+            known.append(remembered)
+        elif _looks_up_before(action, wants):
+            read_here = True
+            task = await find_in_listings(ctx, task_id, (acting, principal_listings(ctx)))
+            if task is not None:
+                known.append(task.instance_id)
+        await call(acting[0][1] if acting else "")
 
-    errors = await _attempt(ctx, path, act)
-    known_instance = _known_instance(ctx, task_id, instance_id)
+    errors = await _attempt(ctx, path, guess, act)
+    instance = known[0] if known else None
     if not errors:
-        _forget_task(ctx, task_id, known_instance)
-    return TaskOutcome(task_id, known_instance, tuple(acting), errors)
+        ctx.memory.forget(task_id)
+        if instance is not None:
+            ctx.loaders.tasks_by_instance.clear(instance)
+        ctx.loaders.clear_lists()
+        if action == "complete":
+            ctx.loaders.variables_by_task.clear(task_id)
+            return TaskOutcome(task_id, instance, open=False)
+        return TaskOutcome(task_id, instance, (tuple(acting), principal_listings(ctx)))
+    if not read_here:  # refused: what this request read before may be stale
+        if instance is not None:
+            ctx.loaders.tasks_by_instance.clear(instance)
+        ctx.loaders.clear_lists()
+    return TaskOutcome(task_id, instance, (principal_listings(ctx), tuple(acting)), errors=errors)
+
+
+def _guess(default: str) -> FieldGuess:
+    return FieldGuess(("input", default), _TASK_INPUT)
 
 
 async def claim_task(
-    ctx: Context, path: Path, *, task_id: str, user: str | None, instance_id: str | None
+    ctx: Context,
+    path: Path,
+    *,
+    task_id: str,
+    user: str | None,
+    instance_id: str | None,
+    wants: frozenset[str] = ALL_PAYLOAD_FIELDS,
 ) -> TaskOutcome:
     """Claim the task for the acting user (endpoint 3)."""
     return await _task_mutation(
         ctx,
         path,
+        action="claim",
         task_id=task_id,
         instance_id=instance_id,
         requested_user=user,
+        wants=wants,
+        guess=_guess("user"),
         call=lambda acting: ctx.client.claim_task(task_id, acting, headers=ctx.headers),
     )
 
 
 async def unclaim_task(
-    ctx: Context, path: Path, *, task_id: str, user: str | None, instance_id: str | None
+    ctx: Context,
+    path: Path,
+    *,
+    task_id: str,
+    user: str | None,
+    instance_id: str | None,
+    wants: frozenset[str] = ALL_PAYLOAD_FIELDS,
 ) -> TaskOutcome:
     """Release the acting user's claim on the task."""
     return await _task_mutation(
         ctx,
         path,
+        action="unclaim",
         task_id=task_id,
         instance_id=instance_id,
         requested_user=user,
+        wants=wants,
+        guess=_guess("user"),
         call=lambda acting: ctx.client.unclaim_task(task_id, acting, headers=ctx.headers),
     )
 
@@ -208,45 +262,59 @@ async def complete_task(
     user: str | None,
     instance_id: str | None,
     variables: Any,
+    wants: frozenset[str] = ALL_PAYLOAD_FIELDS,
 ) -> TaskOutcome:
     """Complete the task as the acting user, merging ``variables`` into the instance (endpoint 4)."""
+    body = variables
 
     async def call(acting: str) -> None:
-        body = _object(variables, ("input", "variables"))
-        _checked(check_json_depth, "variables", body)
         await ctx.client.complete_task(task_id, acting, body, headers=ctx.headers)
 
-    outcome = await _task_mutation(
-        ctx, path, task_id=task_id, instance_id=instance_id, requested_user=user, call=call
+    try:
+        body = _object(variables, ("input", "variables"))
+        _checked(check_json_depth, "variables", body)
+    except _Refused as refused:
+        return TaskOutcome(task_id, errors=[refused.problem])
+    return await _task_mutation(
+        ctx,
+        path,
+        action="complete",
+        task_id=task_id,
+        instance_id=instance_id,
+        requested_user=user,
+        wants=wants,
+        guess=_guess("variables"),
+        call=call,
     )
-    if not outcome.errors:
-        ctx.loaders.variables_by_task.clear(task_id)
-    return outcome
 
 
 async def assign_task(
-    ctx: Context, path: Path, *, task_id: str, users: Sequence[str], instance_id: str | None
+    ctx: Context,
+    path: Path,
+    *,
+    task_id: str,
+    users: Sequence[str],
+    instance_id: str | None,
+    wants: frozenset[str] = ALL_PAYLOAD_FIELDS,
 ) -> TaskOutcome:
     """Make ``users`` the task's candidate users (endpoint 8); nobody claims it."""
-
-    async def call() -> None:
-        _checked(check_id, "taskId", task_id)
-        _checked(check_id, "instanceId", instance_id)
-        for user in users:
-            _checked(check_name, "users", user)
-        if not users:
-            raise _Refused(
-                UserProblem(
-                    "BAD_USER_INPUT", "`users` must name at least one user", ("input", "users")
-                )
-            )
-        await ctx.client.assign_task(task_id, users, headers=ctx.headers)
-
-    errors = await _attempt(ctx, path, call)
-    known_instance = _known_instance(ctx, task_id, instance_id)
-    if not errors:
-        _forget_task(ctx, task_id, known_instance)
-    return TaskOutcome(task_id, known_instance, tuple(users), errors)
+    if not users:
+        problem = UserProblem(
+            "BAD_USER_INPUT", "`users` must name at least one user", ("input", "users")
+        )
+        return TaskOutcome(task_id, errors=[problem])
+    return await _task_mutation(
+        ctx,
+        path,
+        action="assign",
+        task_id=task_id,
+        instance_id=instance_id,
+        requested_user=None,
+        users=users,
+        wants=wants,
+        guess=_guess("users"),
+        call=lambda _acting: ctx.client.assign_task(task_id, users, headers=ctx.headers),
+    )
 
 
 async def assign_instance(
@@ -259,7 +327,8 @@ async def assign_instance(
         _checked(check_name, "user", user)
         await ctx.client.assign_instance(instance_id, user, headers=ctx.headers)
 
-    errors = await _attempt(ctx, path, call)
+    guess = FieldGuess(("input", "user"), frozenset({"instanceId", "user"}))
+    errors = await _attempt(ctx, path, guess, call)
     if errors:
         return InstanceOutcome(None, errors)
     ctx.loaders.tasks_by_instance.clear(instance_id)
@@ -302,7 +371,8 @@ async def start_process(
                 )
             )
 
-    errors = await _attempt(ctx, path, call)
+    guess = FieldGuess(("input", "variables"), frozenset({"processName", "variables"}))
+    errors = await _attempt(ctx, path, guess, call)
     if errors:
         return InstanceOutcome(None, errors)
     ctx.loaders.clear_lists()
@@ -320,32 +390,9 @@ async def refresh_cache(ctx: Context, path: Path, *, process_name: str | None) -
         else:
             await ctx.client.refresh_process(process_name, headers=ctx.headers)
 
-    errors = await _attempt(ctx, path, call)
+    # A broken process file is the only 400 here: the process named, or the whole refresh.
+    fault = ("input",) if process_name is None else ("input", "processName")
+    errors = await _attempt(ctx, path, FieldGuess(fault, frozenset({"processName"})), call)
     if not errors:
         ctx.loaders.clear_everything()
     return RefreshOutcome(not errors, errors)
-
-
-async def payload_task(ctx: Context, outcome: TaskOutcome) -> Task | None:
-    """The task as it is now, read through the loaders; None where it is no longer open."""
-    if outcome.errors:
-        return None
-    if outcome.instance_id is not None:
-        try:
-            tasks = await ctx.loaders.tasks_by_instance.load(outcome.instance_id)
-        except NotFound:
-            return None
-        return next((task for task in tasks if task.id == outcome.task_id), None)
-    for user in outcome.lookup_users:
-        for task in await ctx.loaders.tasks_by_principal.load(("user", user)):
-            if task.id == outcome.task_id:
-                return task
-    return None
-
-
-def payload_instance(ctx: Context, outcome: TaskOutcome) -> InstanceRef | None:
-    """The task's instance where its id is known (from the input or any listing seen)."""
-    if any(problem.code == NotFound.graphql_code for problem in outcome.errors):
-        return None
-    instance_id = outcome.instance_id or ctx.memory.instance_of(outcome.task_id)
-    return None if instance_id is None else InstanceRef(instance_id)

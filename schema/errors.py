@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from backend.errors import OnewebError
+from backend.errors import BadInput, OnewebError
 from backend.limits import InputRefused
 from resolvers.context import Context
+from resolvers.problems import argument_error
 
 __all__ = ["INTERNAL_ERROR_MESSAGE", "ErrorCodes", "is_unexpected"]
 
@@ -32,9 +33,25 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, OnewebError | GraphQLError)
 
 
+def _arguments(error: GraphQLError) -> list[str]:
+    node = error.nodes[0] if error.nodes else None
+    if not isinstance(node, FieldNode):
+        return []
+    return [argument.name.value for argument in node.arguments or ()]
+
+
 def _with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    if isinstance(original, OnewebError):
+    extensions = dict(error.extensions or {})
+    if isinstance(original, BadInput):
+        # In GraphQL words, naming the argument at fault where the message says which.
+        message, argument = argument_error(original.message, _arguments(error))
+        code = original.graphql_code
+        named = getattr(original, "field", None)  # an input check may name it itself
+        argument = named if isinstance(named, str) else argument
+        if argument is not None:
+            extensions.setdefault("field", [argument])
+    elif isinstance(original, OnewebError):
         message, code = original.message, original.graphql_code
     elif is_unexpected(error):
         message, code = INTERNAL_ERROR_MESSAGE, "INTERNAL_SERVER_ERROR"
@@ -43,7 +60,7 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         code = (error.extensions or {}).get("code") or (
             "GRAPHQL_VALIDATION_FAILED" if error.path is None else "INTERNAL_SERVER_ERROR"
         )
-    extensions = {**(error.extensions or {}), "code": code}
+    extensions["code"] = code
     if isinstance(original, InputRefused):
         extensions["field"] = [original.field]  # the argument at fault
     return GraphQLError(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers import mutation as resolve
 from resolvers.context import Context
@@ -31,6 +33,22 @@ def _path(info: Info) -> tuple[str | int, ...]:
 
 def _id(value: strawberry.ID | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _selected_names(selections: Iterable[Selection]) -> Iterator[str]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection.name
+        else:  # a fragment spread or an inline fragment: its own selections count
+            yield from _selected_names(selection.selections)
+
+
+def _wants(info: Info) -> frozenset[str]:
+    """Which payload fields needing a lookup (``task``, ``instance``) the query selects."""
+    selected = {
+        name for field in info.selected_fields for name in _selected_names(field.selections)
+    }
+    return frozenset(selected & resolve.ALL_PAYLOAD_FIELDS)
 
 
 @strawberry.type(description="Acting on processes and tasks. Root fields run one after another.")
@@ -61,6 +79,7 @@ class Mutation:
         return await resolve.claim_task(  # type: ignore[return-value]
             info.context,
             _path(info),
+            wants=_wants(info),
             task_id=str(input.task_id),
             user=input.user,
             instance_id=_id(input.instance_id),
@@ -75,6 +94,7 @@ class Mutation:
         return await resolve.unclaim_task(  # type: ignore[return-value]
             info.context,
             _path(info),
+            wants=_wants(info),
             task_id=str(input.task_id),
             user=input.user,
             instance_id=_id(input.instance_id),
@@ -91,6 +111,7 @@ class Mutation:
         return await resolve.complete_task(  # type: ignore[return-value]
             info.context,
             _path(info),
+            wants=_wants(info),
             task_id=str(input.task_id),
             user=input.user,
             instance_id=_id(input.instance_id),
@@ -106,6 +127,7 @@ class Mutation:
         return await resolve.assign_task(  # type: ignore[return-value]
             info.context,
             _path(info),
+            wants=_wants(info),
             task_id=str(input.task_id),
             users=input.users,
             instance_id=_id(input.instance_id),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import mutation as resolve
+from resolvers import payload as resolve
 from resolvers.context import Context
 
 from .instance import Instance
@@ -27,7 +27,11 @@ class StartProcessPayload:
 )
 class TaskPayload:
     @strawberry.field(
-        description="The task as it is now; null where it is no longer open (completed)."
+        description=(
+            "The task as it is now; null where it is no longer open (completed), unknown, or the"
+            " input was refused. A claim or completion refused because someone else holds the"
+            " task shows it as it is, with its assignee."
+        )
     )
     async def task(
         self, root: strawberry.Parent[resolve.TaskOutcome], info: strawberry.Info[Context, None]
@@ -35,12 +39,15 @@ class TaskPayload:
         return await resolve.payload_task(info.context, root)  # type: ignore[return-value]
 
     @strawberry.field(
-        description="The task's instance, where its id is known (from the input or a listing seen)."
+        description=(
+            "The task's instance; never null after a success. Null where the task or the"
+            " input's `instanceId` does not exist (then `errors` says NOT_FOUND)."
+        )
     )
-    def instance(
+    async def instance(
         self, root: strawberry.Parent[resolve.TaskOutcome], info: strawberry.Info[Context, None]
     ) -> Instance | None:
-        return resolve.payload_instance(info.context, root)  # type: ignore[return-value]
+        return await resolve.payload_instance(info.context, root)  # type: ignore[return-value]
 
     errors: list[UserError] = strawberry.field(description=_ERRORS)
 

@@ -10,6 +10,7 @@ Every SpiffWorkflow exception is translated here, into ``ProcessError``.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,13 +29,17 @@ __all__ = ["Engine", "ProcessError", "ReadyTask"]
 class ProcessError(Exception):
     """The process could not go on with the data it was given (e.g. a gateway condition failed).
 
-    ``message`` names the element and the problem; ``element`` is the BPMN element id.
+    ``message`` names the element and the problem in the words of the process; ``element``
+    is the BPMN element id; ``variable`` the one instance variable at fault, where known.
     """
 
-    def __init__(self, message: str, *, element: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, element: str | None = None, variable: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.element = element
+        self.variable = variable
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +63,50 @@ def _innermost(error: BaseException) -> BaseException:
     return error
 
 
+def _label(spec: Any) -> str:
+    return str(getattr(spec, "bpmn_id", None) or getattr(spec, "name", None) or "the process")
+
+
+def _condition_names(spec: Any) -> list[str]:
+    """The variable names a gateway's conditions read, in order of appearance, each once."""
+    names: dict[str, None] = {}
+    for condition, _target in getattr(spec, "cond_task_specs", None) or ():
+        expression = (getattr(condition, "args", None) or [None])[0]
+        if not isinstance(expression, str):
+            continue
+        try:
+            tree = ast.parse(expression, mode="eval")
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                names.setdefault(node.id)
+    return list(names)
+
+
 def _process_error(error: SpiffWorkflowException) -> ProcessError:
+    # Said in the words of the process (which gateway, which variable), never the engine's.
     spec = getattr(error, "task_spec", None)
     element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
-    label = getattr(spec, "bpmn_name", None)
-    where = f"{element} ({label})" if label and element else (element or "the process")
-    summary = " ".join(str(error.args[0] if error.args else error).split())
+    before = [_label(previous) for previous in getattr(spec, "inputs", None) or ()]
+    where = f"the gateway after {' / '.join(before)}" if before else f"the element {_label(spec)}"
     inner = _innermost(error)
-    detail = f": {inner}" if inner is not error and str(inner) else ""
-    return ProcessError(f"{where}: {summary}{detail}", element=element)
+    if isinstance(inner, NameError) and inner.name:
+        return ProcessError(
+            f"{where} needs the variable {inner.name!r}, which the instance does not have",
+            element=element,
+            variable=inner.name,
+        )
+    names = _condition_names(spec)
+    if names:
+        read = ", ".join(repr(name) for name in names)
+        return ProcessError(
+            f"{where} found no way on: none of its conditions holds for the value of {read}",
+            element=element,
+            variable=names[0] if len(names) == 1 else None,
+        )
+    summary = " ".join(str(error.args[0] if error.args else error).split())
+    return ProcessError(f"{where} could not go on: {summary}", element=element)
 
 
 class Engine:

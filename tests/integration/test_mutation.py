@@ -122,7 +122,11 @@ async def test_claim_of_a_task_held_by_another_user_is_conflict(
     await _mutate(facade, "claimTask", {"taskId": task_id, "user": "ann"})
     payload = await _mutate(facade, "claimTask", {"taskId": task_id, "user": "bob"})
     assert payload["errors"][0]["code"] == "CONFLICT"
-    assert payload["task"] is None
+    assert payload["errors"][0]["field"] == ["input", "taskId"]
+    # Refused, the task is still open: the payload shows it as it is, held by ann.
+    assert payload["task"]["assignee"] == "ann"
+    assert payload["task"]["status"] == "CLAIMED"
+    assert payload["instance"]["id"] == instance_id
 
 
 async def test_claim_of_unknown_task_is_not_found(facade: Facade) -> None:
