@@ -94,6 +94,7 @@ async def test_the_page_loads_only_files_of_this_facade_and_each_matches_its_has
             assert reply.status_code == 200, url
             assert reply.headers["cache-control"] == "public, max-age=31536000, immutable"
             assert reply.headers["x-content-type-options"] == "nosniff"
+            assert reply.headers["content-encoding"] == "gzip"
             assert reply.headers["content-type"].startswith(
                 "text/javascript" if url.endswith(".js") else "text/css"
             )
@@ -113,6 +114,15 @@ async def test_the_facades_own_files_are_served_under_their_content_hash(
             assert f'"{STATIC_PREFIX}/{hashed}"' in page
             # Only the hashed name is served: a cached copy can never be stale.
             assert (await client.get(f"{STATIC_PREFIX}/{name}")).status_code == 404
+
+
+async def test_a_client_that_accepts_no_gzip_gets_the_file_as_it_is(embedded_url: str) -> None:
+    name = "graphiql-4.1.2.min.js"
+    async with httpx.AsyncClient(base_url=embedded_url) as client:
+        reply = await client.get(f"{STATIC_PREFIX}/{name}", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in reply.headers
+    assert reply.content == (STATIC / name).read_bytes()
+    assert int(reply.headers["content-length"]) == len(reply.content)
 
 
 async def test_licences_are_served_beside_the_files(embedded_url: str) -> None:
