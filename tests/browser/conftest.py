@@ -51,9 +51,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``oneweb-graphql serve`` with the embedded runtime on a free port and a fresh DB;
-    user override off, so the identity comes from the GraphiQL page's headers."""
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """``oneweb-graphql serve`` starting with the embedded runtime on a free port and a
+    fresh DB; user override off, so the identity comes from the GraphiQL page's headers."""
     port = _free_port()
     env = {
         **os.environ,
@@ -68,18 +68,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_WAIT_S
-        while True:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            try:
-                httpx.get(base_url + "/healthz", timeout=1.0)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, f"{base_url} did not answer"
-                time.sleep(0.05)
-        yield base_url
+        yield f"http://127.0.0.1:{port}", process
     finally:
         process.terminate()
         try:
@@ -87,6 +77,21 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+@pytest.fixture(scope="module")
+def served(serving: tuple[str, Any], browser_context: Any) -> str:
+    """The facade's URL once it answers (it starts while the browser does)."""
+    base_url, process = serving
+    deadline = time.monotonic() + START_WAIT_S
+    while True:
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        try:
+            httpx.get(base_url + "/healthz", timeout=1.0)
+            return base_url
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, f"{base_url} did not answer"
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

@@ -150,3 +150,64 @@ def test_graphiql_runs_a_query_with_every_other_host_blocked(
     assert watched.failed == []
     # Every vendored file came from this facade: 9 files, the page, introspection, the query.
     assert sum("/graphiql/static/" in url for url in watched.requests) == 9
+
+
+INBOX_SUBSCRIPTION = """\
+subscription Live {
+  inbox { removedIds }
+}
+"""
+
+
+def test_a_subscription_goes_over_a_websocket_with_the_headers_tab_in_connection_init(
+    served: str, page: tuple[Any, Watched]
+) -> None:
+    """The page is ready for subscriptions: graphql-transport-ws to this host's /graphql.
+
+    The socket is answered by the test (the server side is not what is tested here): it
+    acknowledges the connection, sends one result and completes.
+    """
+    tab, watched = page
+    seen: dict[str, Any] = {"messages": []}
+
+    def serve_socket(socket: Any) -> None:
+        seen["url"], seen["protocols"] = socket.url, socket.protocols
+
+        def on_message(text: str | bytes) -> None:
+            message = json.loads(text)
+            seen["messages"].append(message)
+            if message["type"] == "connection_init":
+                socket.send(json.dumps({"type": "connection_ack"}))
+            elif message["type"] == "subscribe":
+                payload = {"data": {"inbox": {"removedIds": ["from-the-socket"]}}}
+                socket.send(json.dumps({"id": message["id"], "type": "next", "payload": payload}))
+                socket.send(json.dumps({"id": message["id"], "type": "complete"}))
+
+        socket.on_message(on_message)
+
+    tab.route_web_socket("**/graphql", serve_socket)
+    tab.goto(f"{served}/graphql", wait_until="load")
+    tab.wait_for_selector(QUERY_EDITOR, timeout=LOAD_TIMEOUT_MS)
+    tab.locator(QUERY_EDITOR).first.evaluate(
+        "(element, query) => element.CodeMirror.setValue(query)", INBOX_SUBSCRIPTION
+    )
+    tab.locator(".graphiql-tab-active").filter(has_text="Live").wait_for()
+    tab.locator(QUERY_EDITOR).first.click()
+    tab.keyboard.press("Control+Enter")
+    tab.wait_for_function(
+        "() => document.querySelector('.result-window').innerText.includes('from-the-socket')",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+
+    assert seen["url"] == served.replace("http://", "ws://") + "/graphql"
+    assert seen["protocols"] == ["graphql-transport-ws"]
+    init, subscribe = seen["messages"][:2]
+    assert init == {
+        "type": "connection_init",
+        "payload": {"X-Remote-User": "alice", "X-Remote-Groups": "Clerk,Employee,HR"},
+    }
+    assert subscribe["type"] == "subscribe"
+    assert subscribe["payload"]["query"] == INBOX_SUBSCRIPTION
+    assert subscribe["payload"]["operationName"] == "Live"
+    assert watched.blocked == []
+    assert tab.evaluate("window.__cspViolations") == []
