@@ -3,7 +3,6 @@ the viewer's inbox as the default query and, with the embedded runtime, a demo i
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import secrets
@@ -106,7 +105,7 @@ class GraphiQLPage:
 <html lang="en">
   <head>
     <meta charset="utf-8">
-    <title>{html.escape("oneweb-graphql · GraphiQL")}</title>
+    <title>oneweb-graphql · GraphiQL</title>
     <link rel="icon" href="data:,">
     {head}
     <meta name="graphiql-style-nonce" content="{{nonce}}">
