@@ -134,7 +134,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         assets = Assets()
         # The demo identity only where it names nobody real: the embedded runtime's.
         graphiql = GraphiQLPage(
-            assets, user_header=settings.user_header, demo_identity=runtime_app is not None
+            assets,
+            user_header=settings.user_header,
+            groups_header=settings.groups_header,
+            demo_identity=runtime_app is not None,
         )
         routes.append(Route(STATIC_PREFIX + "/{name}", assets.endpoint, methods=["GET"]))
     graphql = GraphQLEndpoint(

@@ -42,7 +42,6 @@ query Inbox {
 #: (BookingRoom's Clerk, LeaveRequest's Employee, Onboarding's HR).
 DEMO_USER = "alice"
 DEMO_GROUPS = ("Clerk", "Employee", "HR")
-GROUPS_HEADER = "X-Remote-Groups"
 
 _SCRIPTS = ("react", "react-dom", "graphql-ws", "graphiql.js", "explorer.js", "oneweb.js")
 _STYLES = ("graphiql.css", "explorer.css", "oneweb.css")
@@ -50,9 +49,9 @@ _STYLES = ("graphiql.css", "explorer.css", "oneweb.css")
 _HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
-def demo_headers(user_header: str) -> str:
+def demo_headers(user_header: str, groups_header: str) -> str:
     """The headers tab's prefill: the demo user and groups, as JSON."""
-    return json.dumps({user_header: DEMO_USER, GROUPS_HEADER: ",".join(DEMO_GROUPS)}, indent=2)
+    return json.dumps({user_header: DEMO_USER, groups_header: ",".join(DEMO_GROUPS)}, indent=2)
 
 
 def content_security_policy(host: str | None, style_nonce: str) -> str:
@@ -85,10 +84,12 @@ def content_security_policy(host: str | None, style_nonce: str) -> str:
 class GraphiQLPage:
     """Renders the page for one facade: the demo headers only when ``demo_identity``."""
 
-    def __init__(self, assets: Assets, *, user_header: str, demo_identity: bool) -> None:
+    def __init__(
+        self, assets: Assets, *, user_header: str, groups_header: str, demo_identity: bool
+    ) -> None:
         config = {
             "defaultQuery": DEFAULT_QUERY,
-            "defaultHeaders": demo_headers(user_header) if demo_identity else None,
+            "defaultHeaders": demo_headers(user_header, groups_header) if demo_identity else None,
         }
         # JSON in a data block, never executed; "<" escaped so no "</script>" can end it.
         data = json.dumps(config).replace("<", "\\u003c")

@@ -104,6 +104,11 @@ def test_graphiql_runs_a_query_with_every_other_host_blocked(
 ) -> None:
     tab, watched = page
     instance_id = _start_booking(served, f"Offline {uuid.uuid4().hex[:8]}")
+    # User override is off: without the demo groups, alice may not list the Clerk group.
+    refused = httpx.post(
+        f"{served}/graphql", json={"query": CLERK_TASKS}, headers={"X-Remote-User": "alice"}
+    ).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
 
     tab.goto(f"{served}/graphql", wait_until="load")
     tab.wait_for_selector(QUERY_EDITOR, timeout=LOAD_TIMEOUT_MS)

@@ -192,6 +192,19 @@ async def test_the_embedded_runtime_prefills_the_demo_identity_and_the_inbox(
     }
 
 
+async def test_the_demo_identity_uses_the_configured_header_names(
+    serve_factory: ServeFactory, tmp_path: Path
+) -> None:
+    settings = Settings(db=tmp_path / "runtime.db", user_header="X-User", groups_header="X-Teams")
+    async with httpx.AsyncClient(base_url=serve_factory(create_app(settings))) as client:
+        page = (await client.get("/graphql", headers=BROWSER)).text
+    config = json.loads(re.search(r'id="graphiql-config">(.*?)</script>', page).group(1))
+    assert json.loads(config["defaultHeaders"]) == {
+        "X-User": "alice",
+        "X-Teams": "Clerk,Employee,HR",
+    }
+
+
 async def test_a_facade_over_a_real_upstream_prefills_no_identity(
     facade_factory: FacadeFactory, upstream: Upstream
 ) -> None:
