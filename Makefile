@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench docs clean
+.PHONY: install run test lint bench docs clean vendor-graphiql
 
 # setuptools tells every editable install of a flat layout that same-named folders in
 # the working directory may shadow the package: known here, so not shown on each install.
@@ -47,6 +47,11 @@ docs: $(RUN_STAMP)
 bench: install
 	$(PIP_INSTALL) -e '.[test,bench]'
 	$(BIN)/python -m bench
+
+# Re-fetch GraphiQL's browser files (versions pinned in server/graphiql/vendor.py) from
+# the npm registry and rewrite them, their licences and their hashes.
+vendor-graphiql: install
+	$(BIN)/python -m server.graphiql.vendor
 
 # Everything the targets and the tests create; the committed bench results stay.
 clean:

@@ -1,5 +1,6 @@
-"""The facade's ASGI app: ``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``, and the
-embedded runtime when no upstream is set; request tracing and CORS around them."""
+"""The facade's ASGI app: ``/graphql``, ``/healthz``, ``/readyz``, ``/metrics``, GraphiQL's
+files, and the embedded runtime when no upstream is set; request tracing and CORS around
+them."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from backend.inprocess import in_process_transport
 from resolvers.memory import InstanceIndex
 from schema import build_schema
 
+from .graphiql import STATIC_PREFIX, Assets, GraphiQLPage
 from .graphql import GraphQLEndpoint
 from .limits import BodySizeLimit, query_limits
 from .logs import configure_logging
@@ -128,15 +130,27 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     extensions = [*limits, TraceOperation]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    routes = [
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    graphiql: GraphiQLPage | None = None
+    if settings.graphiql:
+        assets = Assets()
+        # The demo identity only where it names nobody real: the embedded runtime's.
+        graphiql = GraphiQLPage(
+            assets,
+            user_header=settings.user_header,
+            groups_header=settings.groups_header,
+            demo_identity=runtime_app is not None,
+        )
+        routes.append(Route(STATIC_PREFIX + "/{name}", assets.endpoint, methods=["GET"]))
     graphql = GraphQLEndpoint(
         build_schema(extensions=extensions),
         settings=settings,
         index=InstanceIndex(),
         on_batch=None if metrics is None else metrics.observe_batch,
+        graphiql=graphiql,
     )
-    routes = [
-        Route("/readyz", readyz, methods=["GET"]),
-    ]
     if metrics is not None:
         routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     facade = Starlette(

@@ -19,6 +19,7 @@ from resolvers.context import Context, build_context
 from resolvers.loaders import BatchObserver
 from resolvers.memory import InstanceIndex
 
+from .graphiql import GraphiQLPage
 from .identity import Unauthenticated, build_authenticator
 from .responses import graphql_error_response
 from .settings import Settings
@@ -37,17 +38,24 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         settings: Settings,
         index: InstanceIndex,
         on_batch: BatchObserver | None = None,
+        graphiql: GraphiQLPage | None = None,
     ) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide="graphiql" if graphiql is not None else None,
             allow_queries_via_get=True,
         )
+        self._graphiql = graphiql
         self._settings = settings
         self._forwarded = settings.forwarded_header_names
         self._authenticator = build_authenticator(settings)
         self._index = index
         self._on_batch = on_batch
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own GraphiQL page (every file from this facade), not Strawberry's CDN one."""
+        assert self._graphiql is not None  # Strawberry asks only when an IDE is configured.
+        return self._graphiql.response(request)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

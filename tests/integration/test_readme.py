@@ -42,7 +42,7 @@ def test_the_walkthrough_runs_as_written(serve_factory: ServeFactory, tmp_path: 
         started = run("Start")["startProcess"]
         assert started["errors"] == []
         viewer = run("Inbox")["viewer"]
-        assert (viewer["user"], viewer["groups"]) == ("clerk1", ["Clerk"])
+        assert (viewer["user"], viewer["groups"]) == ("alice", ["Clerk", "Employee", "HR"])
         inbox = viewer["inbox"]
         assert inbox["totalCount"] == 1
         task = inbox["nodes"][0]
@@ -50,7 +50,7 @@ def test_the_walkthrough_runs_as_written(serve_factory: ServeFactory, tmp_path: 
         assert {"name": "customer", "value": "Ada Lovelace"} in task["variables"]
 
         claimed = run("Claim", taskId=task["id"])["claimTask"]
-        assert claimed["task"] == {"id": task["id"], "assignee": "clerk1", "status": "CLAIMED"}
+        assert claimed["task"] == {"id": task["id"], "assignee": "alice", "status": "CLAIMED"}
 
         completed = run("Complete", taskId=task["id"])["completeTask"]
         assert completed["task"] is None

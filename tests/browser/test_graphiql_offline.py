@@ -1,0 +1,218 @@
+"""GraphiQL in a real browser with no network: every request to a host other than this
+machine is blocked, and the IDE still loads, runs a query and shows the task.
+
+Set ``GRAPHIQL_SCREENSHOT=docs/graphiql-offline.png`` to save what the browser shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from backend.models import API_PREFIX
+from server.graphiql.page import DEFAULT_QUERY
+
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
+RESULT = ".result-window .CodeMirror"
+# The Headers tab is open (the demo identity shows); the Variables editor is hidden.
+HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+LOAD_TIMEOUT_MS = 15_000
+
+# The schema on this branch has no `viewer` yet, so the test runs the Clerk group's
+# listing (the demo identity's first group) instead of the prefilled inbox query.
+CLERK_TASKS = """\
+query ClerkTasks {
+  tasks(group: "Clerk") {
+    totalCount
+    nodes { id name status instanceId candidateGroups }
+  }
+}
+"""
+
+_WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+@dataclass
+class Watched:
+    """What the page did: every request, the ones stopped, errors, CSP violations."""
+
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    websockets: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def page(browser_context: Any) -> Iterator[tuple[Any, Watched]]:
+    """A new tab whose requests may reach this machine only."""
+    watched = Watched()
+
+    def only_loopback(route: Any) -> None:
+        url = route.request.url
+        watched.requests.append(url)
+        if urlsplit(url).hostname in LOOPBACK:
+            route.continue_()
+        else:
+            watched.blocked.append(url)
+            route.abort("internetdisconnected")
+
+    browser_context.route("**/*", only_loopback)
+    tab = browser_context.new_page()
+    tab.add_init_script(_WATCH_CSP)
+    tab.on("websocket", lambda socket: watched.websockets.append(socket.url))
+    tab.on("pageerror", lambda error: watched.errors.append(str(error)))
+    tab.on("console", lambda m: watched.errors.append(m.text) if m.type == "error" else None)
+    tab.on("response", lambda r: watched.failed.append(r.url) if r.status >= 400 else None)
+    try:
+        yield tab, watched
+    finally:
+        tab.close()
+        browser_context.unroute("**/*")
+
+
+def _start_booking(base_url: str, customer: str) -> str:
+    reply = httpx.post(
+        f"{base_url}{API_PREFIX}/process/start",
+        json={"processName": "BookingRoom", "object": {"customer": customer, "nights": 2}},
+    )
+    reply.raise_for_status()
+    instance_id: str = reply.json()["data"]
+    return instance_id
+
+
+def _editor(tab: Any, selector: str) -> Any:
+    return tab.locator(selector).first.evaluate("(element) => element.CodeMirror.getValue()")
+
+
+def test_graphiql_runs_a_query_with_every_other_host_blocked(
+    served: str, page: tuple[Any, Watched]
+) -> None:
+    tab, watched = page
+    instance_id = _start_booking(served, f"Offline {uuid.uuid4().hex[:8]}")
+    # User override is off: without the demo groups, alice may not list the Clerk group.
+    refused = httpx.post(
+        f"{served}/graphql", json={"query": CLERK_TASKS}, headers={"X-Remote-User": "alice"}
+    ).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+
+    tab.goto(f"{served}/graphql", wait_until="load")
+    tab.wait_for_selector(QUERY_EDITOR, timeout=LOAD_TIMEOUT_MS)
+    # The schema arrived (the doc explorer needs it): introspection ran over this host.
+    tab.wait_for_function(
+        "() => !document.querySelector('.graphiql-spinner')", timeout=LOAD_TIMEOUT_MS
+    )
+
+    # Prefilled: the viewer's inbox, and the demo identity in the Headers tab.
+    assert _editor(tab, QUERY_EDITOR) == DEFAULT_QUERY
+    headers = json.loads(_editor(tab, HEADERS_EDITOR))
+    assert headers == {"X-Remote-User": "alice", "X-Remote-Groups": "Clerk,Employee,HR"}
+
+    tab.locator(QUERY_EDITOR).first.evaluate(
+        "(element, query) => element.CodeMirror.setValue(query)", CLERK_TASKS
+    )
+    # GraphiQL reads the operation name a moment after an edit; the tab shows it then.
+    tab.locator(".graphiql-tab-active").filter(has_text="ClerkTasks").wait_for()
+    tab.locator(QUERY_EDITOR).first.click()
+    tab.keyboard.press("Control+Enter")
+    tab.wait_for_function(
+        "(id) => document.querySelector('.result-window').innerText.includes(id)",
+        arg=instance_id,
+        timeout=LOAD_TIMEOUT_MS,
+    )
+
+    result = json.loads(_editor(tab, RESULT))
+    assert "errors" not in result, result
+    tasks = [task for task in result["data"]["tasks"]["nodes"] if task["instanceId"] == instance_id]
+    assert len(tasks) == 1
+    assert tasks[0]["name"] == "Choose Room" and tasks[0]["status"] == "READY"
+    assert "Choose Room" in tab.locator(".result-window").inner_text()
+
+    screenshot = os.environ.get("GRAPHIQL_SCREENSHOT")
+    if screenshot:
+        tab.screenshot(path=screenshot)
+
+    assert watched.blocked == [], "the page tried to reach another host"
+    assert watched.requests, "the route saw no request: the guard was not in place"
+    assert all(urlsplit(url).hostname == "127.0.0.1" for url in watched.requests)
+    assert watched.websockets == []  # no subscription ran, so no socket was opened
+    assert tab.evaluate("window.__cspViolations") == []
+    assert watched.errors == []
+    assert watched.failed == []
+    # Every vendored file came from this facade: 9 files, the page, introspection, the query.
+    assert sum("/graphiql/static/" in url for url in watched.requests) == 9
+
+
+INBOX_SUBSCRIPTION = """\
+subscription Live {
+  inbox { removedIds }
+}
+"""
+
+
+def test_a_subscription_goes_over_a_websocket_with_the_headers_tab_in_connection_init(
+    served: str, page: tuple[Any, Watched]
+) -> None:
+    """The page is ready for subscriptions: graphql-transport-ws to this host's /graphql.
+
+    The socket is answered by the test (the server side is not what is tested here): it
+    acknowledges the connection, sends one result and completes.
+    """
+    tab, watched = page
+    seen: dict[str, Any] = {"messages": []}
+
+    def serve_socket(socket: Any) -> None:
+        seen["url"], seen["protocols"] = socket.url, socket.protocols
+
+        def on_message(text: str | bytes) -> None:
+            message = json.loads(text)
+            seen["messages"].append(message)
+            if message["type"] == "connection_init":
+                socket.send(json.dumps({"type": "connection_ack"}))
+            elif message["type"] == "subscribe":
+                payload = {"data": {"inbox": {"removedIds": ["from-the-socket"]}}}
+                socket.send(json.dumps({"id": message["id"], "type": "next", "payload": payload}))
+                socket.send(json.dumps({"id": message["id"], "type": "complete"}))
+
+        socket.on_message(on_message)
+
+    tab.route_web_socket("**/graphql", serve_socket)
+    tab.goto(f"{served}/graphql", wait_until="load")
+    tab.wait_for_selector(QUERY_EDITOR, timeout=LOAD_TIMEOUT_MS)
+    tab.locator(QUERY_EDITOR).first.evaluate(
+        "(element, query) => element.CodeMirror.setValue(query)", INBOX_SUBSCRIPTION
+    )
+    tab.locator(".graphiql-tab-active").filter(has_text="Live").wait_for()
+    tab.locator(QUERY_EDITOR).first.click()
+    tab.keyboard.press("Control+Enter")
+    tab.wait_for_function(
+        "() => document.querySelector('.result-window').innerText.includes('from-the-socket')",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+
+    assert seen["url"] == served.replace("http://", "ws://") + "/graphql"
+    assert seen["protocols"] == ["graphql-transport-ws"]
+    init, subscribe = seen["messages"][:2]
+    assert init == {
+        "type": "connection_init",
+        "payload": {"X-Remote-User": "alice", "X-Remote-Groups": "Clerk,Employee,HR"},
+    }
+    assert subscribe["type"] == "subscribe"
+    assert subscribe["payload"]["query"] == INBOX_SUBSCRIPTION
+    assert subscribe["payload"]["operationName"] == "Live"
+    assert watched.blocked == []
+    assert tab.evaluate("window.__cspViolations") == []
