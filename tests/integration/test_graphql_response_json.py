@@ -25,7 +25,9 @@ REQUEST_ERRORS = {
 
 
 async def _post(facade: Facade, body: Any, accept: str | None) -> httpx.Response:
-    headers = {"Accept": accept} if accept else {}
+    headers = {"X-Remote-User": "clerk1", "X-Remote-Groups": "Clerk"}
+    if accept:
+        headers["Accept"] = accept
     async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
         return await client.post("/graphql", json=body, headers=headers)
 
@@ -59,7 +61,9 @@ async def test_a_request_error_stays_200_with_null_data_for_json_clients(
 async def test_a_result_with_data_and_errors_is_200_for_the_spec_media_type(
     facade: Facade,
 ) -> None:
-    reply = await _post(facade, {"query": "{ tasks { totalCount } }"}, SPEC)  # no principal
+    reply = await _post(
+        facade, {"query": "{ tasks { totalCount } }"}, SPEC
+    )  # none of user/group/role
 
     assert reply.status_code == 200
     assert reply.headers["content-type"] == SPEC

@@ -14,6 +14,9 @@ from .conftest import FacadeFactory
 from .harness import Facade, Upstream
 
 INBOX = 'query Inbox { tasks(group: "Clerk") { totalCount nodes { id name } } }'
+#: A query anyone may send (it names no user or group), so its GET answer may be public.
+INSTANCE = "query Instance($id: ID!) { instance(id: $id) { tasks { name } } }"
+CLERK = {"X-Remote-User": "clerk1", "X-Remote-Groups": "Clerk"}
 
 
 def _apq(query: str) -> dict[str, Any]:
@@ -22,7 +25,7 @@ def _apq(query: str) -> dict[str, Any]:
 
 async def _post(facade: Facade, body: dict[str, Any], **headers: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
-        return await client.post("/graphql", json=body, headers=headers)
+        return await client.post("/graphql", json=body, headers={**CLERK, **headers})
 
 
 async def _get(facade: Facade, params: dict[str, Any], **headers: str) -> httpx.Response:
@@ -78,22 +81,36 @@ async def test_a_query_whose_hash_does_not_match_is_bad_input_and_not_registered
 async def test_get_registers_and_runs_by_hash_with_cache_headers(
     facade: Facade, upstream: Upstream
 ) -> None:
-    upstream.start("BookingRoom")
-    assert (await _get(facade, {"extensions": _apq(INBOX)})).json()["errors"]
-    await _get(facade, {"query": INBOX, "extensions": _apq(INBOX)})
+    instance_id = upstream.start("BookingRoom")
+    variables = {"id": instance_id}
+    assert (await _get(facade, {"extensions": _apq(INSTANCE), "variables": variables})).json()[
+        "errors"
+    ]
+    await _get(facade, {"query": INSTANCE, "extensions": _apq(INSTANCE), "variables": variables})
 
-    reply = await _get(facade, {"extensions": _apq(INBOX)})
+    reply = await _get(facade, {"extensions": _apq(INSTANCE), "variables": variables})
 
-    assert reply.json()["data"]["tasks"]["totalCount"] == 1
+    assert reply.json() == {"data": {"instance": {"tasks": [{"name": "Choose Room"}]}}}
     assert reply.headers["cache-control"] == "public, max-age=60"
     vary = {name.strip().lower() for name in reply.headers["vary"].split(",")}
-    assert {"accept", "authorization", "cookie", "x-remote-user"} <= vary
+    assert {"accept", "authorization", "cookie", "x-remote-user", "x-remote-groups"} <= vary
 
 
 async def test_a_document_id_names_a_registered_query(facade: Facade) -> None:
     await _post(facade, {"query": INBOX, "extensions": _apq(INBOX)})
-    reply = await _get(facade, {"documentId": f"sha256:{sha256_hex(INBOX)}"})
+    reply = await _post(facade, {"documentId": f"sha256:{sha256_hex(INBOX)}"})
     assert reply.json()["data"]["tasks"] is not None
+
+
+async def test_a_get_by_hash_is_never_the_graphiql_page(facade: Facade) -> None:
+    await _post(facade, {"query": INSTANCE, "extensions": _apq(INSTANCE)})
+    reply = await _get(
+        facade,
+        {"extensions": _apq(INSTANCE), "variables": {"id": "unknown"}},
+        accept="text/html,*/*",
+    )
+    assert reply.headers["content-type"] == "application/json"
+    assert "data" in reply.json()
 
 
 @pytest.mark.parametrize(
@@ -108,8 +125,10 @@ async def test_a_document_id_names_a_registered_query(facade: Facade) -> None:
 async def test_a_get_with_credentials_is_never_cached(
     facade: Facade, credentials: dict[str, str]
 ) -> None:
-    reply = await _get(facade, {"query": INBOX}, **credentials)
-    assert reply.status_code == 200
+    reply = await _get(
+        facade, {"query": '{ process(name: "BookingRoom") { name } }'}, **credentials
+    )
+    assert reply.status_code == 200 and "errors" not in reply.json()
     assert reply.headers["cache-control"] == "private, no-store"
 
 
@@ -135,8 +154,10 @@ async def test_the_cache_max_age_is_a_setting_and_zero_turns_caching_off(
     five = facade_factory(upstream.base_url, cache_max_age_s=5)
     never = facade_factory(upstream.base_url, cache_max_age_s=0)
 
-    assert (await _get(five, {"query": INBOX})).headers["cache-control"] == "public, max-age=5"
-    assert (await _get(never, {"query": INBOX})).headers["cache-control"] == "private, no-store"
+    public = {"query": '{ process(name: "BookingRoom") { name } }'}
+
+    assert (await _get(five, public)).headers["cache-control"] == "public, max-age=5"
+    assert (await _get(never, public)).headers["cache-control"] == "private, no-store"
 
 
 async def test_the_store_is_bounded_by_its_setting(

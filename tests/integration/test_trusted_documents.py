@@ -101,7 +101,8 @@ async def test_a_trusted_query_runs_over_get(trusted: Facade) -> None:
         reply = await client.get(
             "/graphql",
             params={"documentId": IDS["Inbox"], "variables": '{"group": "Clerk"}'},
-            headers={"Accept": "text/html,*/*"},  # a browser's Accept: still no GraphiQL page
+            # A browser's Accept: still no GraphiQL page.
+            headers={**CLERK, "Accept": "text/html,*/*"},
         )
     assert reply.json()["data"]["tasks"] is not None
 
