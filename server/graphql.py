@@ -11,8 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.base import BaseRequestProtocol
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
@@ -23,7 +22,7 @@ from resolvers.memory import InstanceIndex
 from .caching import CachePolicy
 from .identity import Unauthenticated, build_authenticator
 from .media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
-from .persisted import DocumentRefused, PersistedDocuments, load_manifest
+from .persisted import DocumentRefused, PersistedDocuments, PersistedDocumentsView, load_manifest
 from .responses import graphql_error_response
 from .settings import Settings
 from .trace import REQUEST_ID_HEADER, current_trace
@@ -31,7 +30,7 @@ from .trace import REQUEST_ID_HEADER, current_trace
 __all__ = ["GraphQLEndpoint"]
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
     """``POST /graphql`` (JSON), ``GET /graphql`` (queries, or GraphiQL for a browser)."""
 
     def __init__(
@@ -53,7 +52,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self._index = index
         self._on_batch = on_batch
         trusted = settings.trusted_documents
-        self._documents = PersistedDocuments(
+        self.documents = PersistedDocuments(
             max_entries=settings.apq_max_entries,
             max_bytes=settings.apq_max_bytes,
             trusted=None if trusted is None else load_manifest(trusted),
@@ -119,35 +118,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 has_errors=getattr(request.state, "has_errors", True),
             )
         )
-
-    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
-        # A GET naming a persisted document has no `query`, yet is no browser visit.
-        params = request.query_params
-        return (
-            "documentId" not in params
-            and "extensions" not in params
-            and (super().should_render_graphql_ide(request))
-        )
-
-    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """Strawberry's parsing, then the persisted document named by hash or id, if any."""
-        data = await super().parse_http_body(request)
-        if isinstance(data, GraphQLRequestData):
-            data.query = self._documents.resolve(
-                query=data.query,
-                extensions=data.extensions,
-                document_id=await self._document_id(request),
-            )
-        return data
-
-    async def _document_id(self, request: Any) -> object:
-        if request.method == "GET":
-            return request.query_params.get("documentId")
-        body: bytes = await request.get_body()  # already read and kept by Starlette
-        if b"documentId" not in body:
-            return None  # spares a second parse of every ordinary request
-        data = self.parse_json(body)
-        return data.get("documentId") if isinstance(data, dict) else None
 
     async def process_result(
         self, request: Request, result: ExecutionResult

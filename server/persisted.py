@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter
+from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 
 __all__ = [
     "BAD_USER_INPUT",
@@ -40,6 +43,7 @@ __all__ = [
     "DocumentRefused",
     "DocumentStore",
     "PersistedDocuments",
+    "PersistedDocumentsView",
     "load_manifest",
     "sha256_hex",
 ]
@@ -240,3 +244,47 @@ def _document_id_hash(document_id: object) -> str:
         if _SHA256_HEX.fullmatch(digest):
             return digest
     raise DocumentRefused(400, BAD_USER_INPUT, "documentId must be sha256:<64 hex digits>")
+
+
+class PersistedDocumentsView:
+    """What a Strawberry view adds to run persisted documents: mix it in before the view.
+
+    >>> class Endpoint(PersistedDocumentsView, GraphQL): ...   # and set self.documents
+    """
+
+    documents: PersistedDocuments
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted document has no `query`, yet is no browser visit.
+        params = request.query_params
+        return (
+            "documentId" not in params
+            and "extensions" not in params
+            and super().should_render_graphql_ide(request)  # type: ignore[misc]
+        )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The view's parsing, then the document named by hash or id; before anything parses it."""
+        data: GraphQLRequestData | list[GraphQLRequestData]
+        data = await super().parse_http_body(request)  # type: ignore[misc]
+        if isinstance(data, GraphQLRequestData):
+            data.query = self.documents.resolve(
+                query=data.query,
+                extensions=data.extensions,
+                document_id=await self._document_id(request),
+            )
+        return data
+
+    async def _document_id(self, request: AsyncHTTPRequestAdapter) -> object:
+        if request.method == "GET":
+            return request.query_params.get("documentId")
+        body = await request.get_body()  # already read and kept by Starlette
+        if b"documentId" not in body:
+            return None  # spares a second parse of every ordinary request
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None  # the view has answered that already
+        return data.get("documentId") if isinstance(data, dict) else None
