@@ -46,16 +46,16 @@ async def test_a_request_error_is_400_without_data_for_the_spec_media_type(
 
 
 @pytest.mark.parametrize("kind", sorted(REQUEST_ERRORS))
-@pytest.mark.parametrize("accept", [None, "application/json", "*/*"])
 async def test_a_request_error_stays_200_with_null_data_for_json_clients(
-    facade: Facade, kind: str, accept: str | None
+    facade: Facade, kind: str
 ) -> None:
-    reply = await _post(facade, REQUEST_ERRORS[kind], accept)
+    for accept in (None, "application/json", "*/*"):
+        reply = await _post(facade, REQUEST_ERRORS[kind], accept)
 
-    assert reply.status_code == 200
-    assert reply.headers["content-type"] == "application/json"
-    body = reply.json()
-    assert body["data"] is None and body["errors"]
+        assert reply.status_code == 200, accept
+        assert reply.headers["content-type"] == "application/json"
+        body = reply.json()
+        assert body["data"] is None and body["errors"]
 
 
 async def test_a_result_with_data_and_errors_is_200_for_the_spec_media_type(
