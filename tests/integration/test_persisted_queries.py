@@ -83,9 +83,9 @@ async def test_get_registers_and_runs_by_hash_with_cache_headers(
 ) -> None:
     instance_id = upstream.start("BookingRoom")
     variables = {"id": instance_id}
-    assert (await _get(facade, {"extensions": _apq(INSTANCE), "variables": variables})).json()[
-        "errors"
-    ]
+    miss = await _get(facade, {"extensions": _apq(INSTANCE), "variables": variables})
+    assert miss.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert miss.headers["cache-control"] == "private, no-store"  # a CDN must not keep the miss
     await _get(facade, {"query": INSTANCE, "extensions": _apq(INSTANCE), "variables": variables})
 
     reply = await _get(facade, {"extensions": _apq(INSTANCE), "variables": variables})
