@@ -2,6 +2,8 @@
 
 with serve(tmp_path) as url:                # the embedded runtime, a temp DB, a free port
     ...
+with starting(tmp_path) as served:          # the same, not waited for: served.wait() -> url
+    ...
 tool = require_tool(EXAMPLES / "typescript" / "node_modules" / ".bin" / "tsc", hint)
 
 The tools (node, npm's packages, ariadne-codegen) are installed once by ``make test``
@@ -72,9 +74,30 @@ def _free_port() -> int:
         return port
 
 
+class Served:
+    """A started ``oneweb-graphql serve``: its GraphQL ``url``; ``wait()`` until it answers."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log = log
+        self.url = f"http://127.0.0.1:{port}/graphql"
+
+    def wait(self) -> str:
+        deadline = time.monotonic() + START_WAIT_S
+        while True:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1.0)
+                return self.url
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, f"serve did not start:\n{self.log.read_text()}"
+                time.sleep(0.05)
+
+
 @contextlib.contextmanager
-def serve(tmp_path: Path, **env: str) -> Iterator[str]:
-    """``oneweb-graphql serve`` on a free port over a fresh database; yields its GraphQL URL."""
+def starting(tmp_path: Path, **env: str) -> Iterator[Served]:
+    """``oneweb-graphql serve`` on a free port over a fresh database, starting (not yet up)."""
     port = _free_port()
     clean = {name: value for name, value in os.environ.items() if not name.startswith("ONEWEB_")}
     log = tmp_path / f"serve-{port}.log"
@@ -86,16 +109,7 @@ def serve(tmp_path: Path, **env: str) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + START_WAIT_S
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/graphql"
+        yield Served(process, port, log)
     finally:
         process.terminate()
         try:
@@ -103,6 +117,13 @@ def serve(tmp_path: Path, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def serve(tmp_path: Path, **env: str) -> Iterator[str]:
+    """``oneweb-graphql serve`` on a free port over a fresh database; yields its GraphQL URL."""
+    with starting(tmp_path, **env) as served:
+        yield served.wait()
 
 
 @pytest.fixture(scope="session")
