@@ -19,7 +19,7 @@ run: install
 	$(BIN)/oneweb-graphql serve
 
 lint: install
-	$(BIN)/ruff check backend schema resolvers server tests bench
+	$(BIN)/ruff check backend schema resolvers server tests bench examples/python
 	$(BIN)/mypy
 
 # The node packages of the TypeScript example and of the GraphQL-over-HTTP audit, installed
