@@ -146,6 +146,6 @@ def _credential_headers(settings: Settings) -> list[str]:
         "cookie",
         *settings.forwarded_header_names,
         settings.user_header,
-        getattr(settings, "groups_header", "X-Remote-Groups"),
-        getattr(settings, "roles_header", "X-Remote-Roles"),
+        settings.groups_header,
+        settings.roles_header,
     ]
