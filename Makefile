@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench docs clean vendor-graphiql
+.PHONY: install run test lint bench docs clean vendor-graphiql node-deps codegen-deps
 
 # setuptools tells every editable install of a flat layout that same-named folders in
 # the working directory may shadow the package: known here, so not shown on each install.
@@ -31,12 +31,41 @@ run: $(RUN_STAMP)
 	$(BIN)/oneweb-graphql serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check backend schema resolvers server tests bench
+	$(BIN)/ruff check backend schema resolvers server tests bench examples/python
 	$(BIN)/mypy
+
+# The node packages of the TypeScript example and of the GraphQL-over-HTTP audit, installed
+# once from their lockfiles (npm ci) before the tests, never inside them. Without npm the
+# tests that need them skip (and fail when CI=true).
+NPM ?= npm
+NODE_PACKAGES := examples/typescript tests/graphql_http_audit
+ifeq ($(shell command -v $(NPM) 2>/dev/null),)
+node-deps:
+	@echo "npm not found: the TypeScript example and the GraphQL-over-HTTP audit will be skipped (install Node.js >= 20 with npm)"
+else
+node-deps: $(NODE_PACKAGES:%=%/node_modules/.package-lock.json)
+endif
+
+%/node_modules/.package-lock.json: %/package.json %/package-lock.json
+	cd $* && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# ariadne-codegen (the Python example's generator) requires graphql-core < 3.3 and the
+# facade >= 3.3, so it gets a venv of its own; the client it generates needs only httpx
+# and pydantic, which the project's venv has.
+CODEGEN_VENV := $(VENV)/ariadne-codegen
+CODEGEN_STAMP := $(CODEGEN_VENV)/.installed
+
+$(CODEGEN_STAMP): examples/python/requirements.txt | $(STAMP)
+	$(PYTHON) -m venv $(CODEGEN_VENV)
+	$(CODEGEN_VENV)/bin/python -m pip install --quiet -r examples/python/requirements.txt
+	touch $@
+
+codegen-deps: $(CODEGEN_STAMP)
 
 # The tests marked `alone` (a load test with tight timeouts) run after the others, when
 # no other test competes for the CPUs.
-test: lint
+test: lint node-deps codegen-deps
 	$(BIN)/pytest -m 'not alone'
 	$(BIN)/pytest -m alone -n 0
 

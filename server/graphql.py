@@ -11,16 +11,20 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
 
 from resolvers.context import Context, build_context
 from resolvers.loaders import BatchObserver
 from resolvers.memory import InstanceIndex
 
+from .caching import CachePolicy
 from .graphiql import GraphiQLPage
 from .identity import Unauthenticated, build_authenticator
+from .media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
+from .persisted import DocumentRefused, PersistedDocuments, PersistedDocumentsView, load_manifest
 from .responses import graphql_error_response
 from .settings import Settings
 from .trace import REQUEST_ID_HEADER, current_trace
@@ -28,7 +32,7 @@ from .trace import REQUEST_ID_HEADER, current_trace
 __all__ = ["GraphQLEndpoint"]
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
     """``POST /graphql`` (JSON), ``GET /graphql`` (queries, or GraphiQL for a browser)."""
 
     def __init__(
@@ -51,6 +55,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self._authenticator = build_authenticator(settings)
         self._index = index
         self._on_batch = on_batch
+        trusted = settings.trusted_documents
+        self.documents = PersistedDocuments(
+            max_entries=settings.apq_max_entries,
+            max_bytes=settings.apq_max_bytes,
+            trusted=None if trusted is None else load_manifest(trusted),
+        )
+        self._cache = CachePolicy(
+            max_age_s=settings.cache_max_age_s, credential_headers=_credential_headers(settings)
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page (every file from this facade), not Strawberry's CDN one."""
@@ -82,13 +95,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         response: Response
+        request = Request(scope, receive=receive)
+        media = response_media_type(request.headers.get("accept"))
         try:
-            response = await self.run(Request(scope, receive=receive))
+            response = await self.run(request)
         except Unauthenticated as error:
             challenge = {"WWW-Authenticate": error.challenge} if error.challenge else None
             response = graphql_error_response(401, None, error.message, headers=challenge)
+        except DocumentRefused as refusal:
+            # An APQ cache miss is part of the protocol: older clients expect it as a 200.
+            status = 200 if refusal.cache_miss and media == APPLICATION_JSON else refusal.status
+            response = graphql_error_response(status, refusal.code, refusal.message)
         except HTTPException as error:
             response = graphql_error_response(error.status_code, None, error.reason)
+        self._finish(request, response, media)
         await response(scope, receive, send)
 
     async def parse_http_body(
@@ -104,8 +124,50 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 raise HTTPException(400, "The request body must be a JSON object.")
         return await super().parse_http_body(request)
 
+    def _finish(self, request: Request, response: Response, media: str) -> None:
+        """The negotiated media type, its status for a request error, and the cache headers."""
+        if not response.headers.get("content-type", "").startswith(APPLICATION_JSON):
+            return  # GraphiQL's page, a stream
+        response.headers["content-type"] = media
+        request_error: bool = getattr(request.state, "request_error", False)
+        if request_error and media == GRAPHQL_RESPONSE_JSON:
+            response.status_code = 400
+        response.headers.update(
+            self._cache.headers(
+                method=request.method,
+                request_headers=request.headers,
+                status=response.status_code,
+                has_errors=getattr(request.state, "has_errors", True),
+            )
+        )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """Strawberry's result, without ``data`` for a request error the client wants as such."""
+        response_data = await super().process_result(request, result)
+        request.state.has_errors = bool(result.errors)
+        request.state.request_error = is_request_error(result.data, result.errors)
+        if request.state.request_error and (
+            response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE_JSON
+        ):
+            response_data.pop("data", None)
+        return response_data
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> Any:
         return orjson.loads(data)
+
+
+def _credential_headers(settings: Settings) -> list[str]:
+    """The request headers that make an answer the caller's own (never cached publicly)."""
+    return [
+        "authorization",
+        "cookie",
+        *settings.forwarded_header_names,
+        settings.user_header,
+        settings.groups_header,
+        settings.roles_header,
+    ]

@@ -17,6 +17,7 @@ from backend.client import (
     DEFAULT_TIMEOUT_S,
 )
 
+from .caching import DEFAULT_CACHE_MAX_AGE_S
 from .limits import (
     DEFAULT_MAX_ALIASES,
     DEFAULT_MAX_BODY_BYTES,
@@ -25,6 +26,7 @@ from .limits import (
     DEFAULT_MAX_SELECTIONS,
     DEFAULT_MAX_TOKENS,
 )
+from .persisted import DEFAULT_APQ_MAX_BYTES, DEFAULT_APQ_MAX_ENTRIES
 
 __all__ = ["Settings"]
 
@@ -173,6 +175,25 @@ class Settings(BaseSettings):
         default=DEFAULT_BREAKER_RESET_S,
         ge=0,
         description="Seconds the circuit stays open before one probe call.",
+    )
+    apq_max_entries: int = Field(
+        default=DEFAULT_APQ_MAX_ENTRIES,
+        ge=1,
+        description="Automatic persisted queries kept per process (least recently used go first).",
+    )
+    apq_max_bytes: int = Field(
+        default=DEFAULT_APQ_MAX_BYTES,
+        ge=1,
+        description="Total size of the automatic persisted queries kept per process, in bytes.",
+    )
+    trusted_documents: Path | None = Field(
+        default=None,
+        description="Manifest (JSON, sha256 -> document) of the only documents that run; unset: any.",
+    )
+    cache_max_age_s: int = Field(
+        default=DEFAULT_CACHE_MAX_AGE_S,
+        ge=0,
+        description="max-age of a GET query's answer without credentials (0: never cached).",
     )
 
     @field_validator("log_level", mode="before")

@@ -1,0 +1,47 @@
+// The BookingRoom walkthrough as a clerk's frontend does it: start a booking, find its
+// Choose Room task in the Clerk inbox, claim it, complete it, see the next task.
+//
+//   node dist/main.js http://127.0.0.1:8000/graphql clerk1
+import { createClient } from './client.js';
+import {
+  ClaimTaskMutation,
+  CompleteTaskMutation,
+  InboxQuery,
+  StartProcessMutation,
+} from './operations.js';
+
+async function main(endpoint: string, user: string): Promise<void> {
+  const execute = createClient({
+    endpoint,
+    headers: { 'X-Remote-User': user, 'X-Remote-Groups': 'Clerk' },
+  });
+
+  const started = await execute(StartProcessMutation, {
+    processName: 'BookingRoom',
+    variables: { customer: 'Ada Lovelace', nights: 2 },
+  });
+  const instanceId = started.startProcess.instance?.id;
+  if (instanceId === undefined) throw new Error(`start failed: ${JSON.stringify(started)}`);
+
+  const inbox = await execute(InboxQuery, { group: 'Clerk' });
+  const task = inbox.tasks?.nodes.find(
+    (node) => node.instanceId === instanceId && node.definitionId === 'ChooseRoom',
+  );
+  if (task === undefined) throw new Error('no ChooseRoom task in the Clerk inbox');
+
+  const claimed = await execute(ClaimTaskMutation, { taskId: task.id });
+  if (claimed.claimTask.errors.length > 0) throw new Error(claimed.claimTask.errors[0]?.message);
+
+  const completed = await execute(CompleteTaskMutation, {
+    taskId: task.id,
+    variables: { roomBooked: false },
+  });
+  const next = completed.completeTask.instance?.tasks?.map((open) => open.definitionId) ?? [];
+  console.log(JSON.stringify({ instanceId, claimed: claimed.claimTask.task?.assignee, next }));
+}
+
+const [endpoint = 'http://127.0.0.1:8000/graphql', user = 'clerk1'] = process.argv.slice(2);
+main(endpoint, user).catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
