@@ -183,13 +183,18 @@ class LoadGenerator:
         concurrency: int,
         count: int | None = None,
         seconds: float | None = None,
+        rest: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        """POST ``body`` to ``url``; or with ``rest`` (``{"base", "user"}``), fetch the inbox
+        from the REST API itself, as the direct peer (``bench.load.rest_inbox``)."""
         command: dict[str, Any] = {
             "url": url,
             "body": body,
             "headers": dict(headers),
             "concurrency": concurrency,
         }
+        if rest is not None:
+            command["rest"] = dict(rest)
         if count is not None:
             command["count"] = count
         if seconds is not None:
