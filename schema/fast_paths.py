@@ -19,9 +19,9 @@ where a named field does not exist or has arguments it does not know.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -31,6 +31,13 @@ from resolvers.instance import InstanceRef, process_of
 
 from .task import as_datetime
 
+if TYPE_CHECKING:  # generic only where graphql-core declares it so; never evaluated here
+    from graphql import GraphQLResolveInfo
+
+    from resolvers.context import Context
+
+    Info = GraphQLResolveInfo[Context]
+
 __all__ = ["install"]
 
 Resolve = Callable[..., Any]
@@ -39,46 +46,44 @@ _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _HOT_TYPES = ("Task", "Instance", "Variable", "Process", "TaskConnection", "TaskEdge", "PageInfo")
 
 
-def _task_status(root: Any, _info: GraphQLResolveInfo) -> str:
+def _task_status(root: Any, _info: Info) -> str:
     # The enum's values are its names: graphql-core serializes the wire string as is.
     return str(root.status)
 
 
-def _task_created_at(root: Any, _info: GraphQLResolveInfo) -> Any:
+def _task_created_at(root: Any, _info: Info) -> Any:
     return as_datetime(root.create_time)
 
 
-def _task_due_at(root: Any, _info: GraphQLResolveInfo) -> Any:
+def _task_due_at(root: Any, _info: Info) -> Any:
     return as_datetime(root.due_date)
 
 
-def _task_instance(root: Any, _info: GraphQLResolveInfo) -> InstanceRef:
+def _task_instance(root: Any, _info: Info) -> InstanceRef:
     return InstanceRef(root.instance_id)
 
 
-def _task_process(root: Any, _info: GraphQLResolveInfo) -> Any:
+def _task_process(root: Any, _info: Info) -> Any:
     return process_of(root)
 
 
-def _task_raw(root: Any, _info: GraphQLResolveInfo) -> Any:
+def _task_raw(root: Any, _info: Info) -> Any:
     return dict(root.raw)
 
 
-async def _task_variables(
-    root: Any, info: GraphQLResolveInfo, names: list[str] | None = None
-) -> Any:
+async def _task_variables(root: Any, info: Info, names: list[str] | None = None) -> Any:
     return await resolve_variable.task_variables(info.context, root.id, names)
 
 
-async def _task_variable(root: Any, info: GraphQLResolveInfo, name: str) -> Any:
+async def _task_variable(root: Any, info: Info, name: str) -> Any:
     return await resolve_variable.task_variable(info.context, root.id, name)
 
 
-async def _instance_tasks(root: InstanceRef, info: GraphQLResolveInfo) -> Any:
+async def _instance_tasks(root: InstanceRef, info: Info) -> Any:
     return await resolve_instance.instance_tasks(info.context, root)
 
 
-async def _instance_process(root: InstanceRef, info: GraphQLResolveInfo) -> Any:
+async def _instance_process(root: InstanceRef, info: Info) -> Any:
     return await resolve_instance.instance_process(info.context, root)
 
 
@@ -98,7 +103,7 @@ _RESOLVERS: dict[tuple[str, str], tuple[Resolve, frozenset[str]]] = {
 
 
 def _attribute(name: str) -> Resolve:
-    def resolve(root: Any, _info: GraphQLResolveInfo) -> Any:
+    def resolve(root: Any, _info: Info) -> Any:
         return getattr(root, name)
 
     return resolve

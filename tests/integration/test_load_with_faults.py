@@ -50,6 +50,7 @@ CODES = {
     Fault.GARBAGE: "UPSTREAM_ERROR",
 }
 
+
 def _rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
