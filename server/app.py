@@ -22,6 +22,7 @@ from backend.inprocess import in_process_transport
 from resolvers.memory import InstanceIndex
 from schema import build_schema
 
+from .gc_tuning import tune_gc
 from .graphql import GraphQLEndpoint
 from .limits import BodySizeLimit, query_limits
 from .logs import configure_logging
@@ -176,4 +177,6 @@ def create_app_from_env() -> ASGIApp:
     """The uvicorn factory: a facade configured from the environment (one per worker)."""
     settings = Settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc()  # a server process from here on: see server/gc_tuning.py
+    return app
