@@ -195,6 +195,7 @@ def main() -> int:
         results: list[dict[str, Any]] = []
         throughput: list[dict[str, Any]] = []
         comparison: dict[str, Any] = {}
+        loaded: dict[str, bool] = {}
         try:
             configs = (
                 ("loaders on", True, 1, scenarios),
@@ -212,6 +213,9 @@ def main() -> int:
                     log=Path(tmp) / "facade.log",
                 )
                 try:
+                    if workers == 1 and not loaded:
+                        # What uvicorn's "auto" picked, from the process's own memory map.
+                        loaded = {name: facade.loaded(name) for name in ("uvloop", "httptools")}
                     for scenario in measured:
                         results.append(
                             _measure_scenario(scenario, facade, upstream, load, args.quick)
@@ -248,6 +252,7 @@ def main() -> int:
             "upstream": "canned replies recorded from the embedded runtime (bench/upstream.py)",
             "ONEWEB_MAX_CONCURRENCY": MAX_CONCURRENCY,
             "throughput_scenario": "inbox, upstream latency 0",
+            "facade_loaded": loaded,
         },
         "scenarios": results,
         "throughput": throughput,

@@ -111,6 +111,11 @@ class Facade:
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
 
+    def loaded(self, library: str) -> bool:
+        """Whether the facade process has ``library``'s extension module mapped (Linux)."""
+        with open(f"/proc/{self.process.pid}/maps") as maps:
+            return any(f"/{library}/" in line for line in maps)
+
     def post(self, body: str, headers: Mapping[str, str]) -> dict[str, Any]:
         reply = httpx.post(
             self.graphql,
