@@ -9,7 +9,7 @@ the direct client as well as absolutely:
 - p50 at 20 ms upstream latency, sequential inboxes;
 - server CPU per inbox at upstream latency 0 (``/proc`` of the server process; the direct
   client has no server);
-- inboxes/s at concurrency 8, upstream latency 0.
+- inboxes/s at concurrency 8, upstream latency 0, and the cores the server used meanwhile.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ class _Peer:
     cpu_queries: int = 0
     queries: int = 0
     seconds: float = 0.0
+    #: Server CPU seconds during the concurrency-8 runs: cores used = this / seconds.
+    busy_s: float = 0.0
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -139,9 +141,12 @@ def compare(
                 peer.cpu_s += peer.cpu() - before
                 peer.cpu_queries += len(done["latencies_ms"])
         for peer in peers:
+            before = peer.cpu() if peer.cpu else 0.0
             done = peer.run(CONCURRENCY, seconds=seconds)
             peer.queries += len(done["latencies_ms"])
             peer.seconds += done["seconds"]
+            if peer.cpu:
+                peer.busy_s += peer.cpu() - before
     rows = [
         {
             "peer": peer.key,
@@ -155,6 +160,9 @@ def compare(
             ),
             "cpu_samples": peer.cpu_queries,
             "rps_c8": round(peer.queries / peer.seconds, 1),
+            # On a shared machine a server gets what the scheduler gives it: how many
+            # cores it used says whether inbox/s was bound by its CPU or by the machine.
+            "cores_c8": round(peer.busy_s / peer.seconds, 2) if peer.cpu else None,
         }
         for peer in peers
     ]

@@ -122,7 +122,14 @@ def _peer_table(comparison: dict[str, Any]) -> str:
     if not rows:
         return ""
     ratios = comparison["ratios"]
-    header = ["inbox, side by side", "calls", "p50/p95 ms @20", "CPU ms/inbox", "inbox/s c=8"]
+    header = [
+        "inbox, side by side",
+        "calls",
+        "p50/p95 ms @20",
+        "CPU ms/inbox",
+        "inbox/s c=8",
+        "cores c=8",
+    ]
     lines = [
         [
             row["label"],
@@ -130,6 +137,7 @@ def _peer_table(comparison: dict[str, Any]) -> str:
             f"{row['p50_ms_at_20']:.1f}/{row['p95_ms_at_20']:.1f}",
             _fmt(row["cpu_ms_per_inbox"], ".2f"),
             f"{row['rps_c8']:.0f}",
+            _fmt(row.get("cores_c8"), ".2f"),
         ]
         for row in rows
     ]
@@ -141,6 +149,7 @@ def _peer_table(comparison: dict[str, Any]) -> str:
                 _fmt(ratio["p50_ms_at_20"], ".2f") + "x",
                 _fmt(ratio["cpu_ms_per_inbox"], ".2f") + ("x" if ratio["cpu_ms_per_inbox"] else ""),
                 _fmt(ratio["rps_c8"], ".2f") + "x",
+                "",
             ]
         )
     note = f"({comparison['rounds']} interleaved rounds"
