@@ -2,7 +2,7 @@
 
 Field names on the wire are ONEWEB's own (docs/runtime.md); the dataclasses use
 Python names. ``Task.from_wire`` accepts ONEWEB's aliases and keeps the object as
-received in ``raw``; ``Task.to_wire`` writes the canonical shape.
+received in ``raw`` (the same object, not a copy); ``Task.to_wire`` writes the canonical shape.
 """
 
 from __future__ import annotations
@@ -172,7 +172,8 @@ class Task:
             candidate_groups=_str_list(data.get("candidateGroups")),
             candidate_roles=_str_list(data.get("candidateRoles")),
             status=str(status),
-            raw=dict(data),
+            # Not copied: the object is the parsed reply's own, and nothing writes to it.
+            raw=data,
         )
 
     def to_wire(self) -> dict[str, Any]:

@@ -8,6 +8,9 @@
 3. For loaders on (1 worker), loaders off (1 worker) and loaders on (2 workers): upstream
    calls per query, p50/p95 at upstream latency 0 and 20 ms, facade CPU per query, and
    requests/s at concurrency 1, 8 and 32.
+4. With loaders on (1 worker), the peers side by side in interleaved rounds: GraphQL Mesh
+   over the runtime's OpenAPI description (``bench/mesh/``; skipped, and said so, without
+   node) and a frontend calling REST itself (``bench.peers``).
 
 Prints a table, writes ``bench/results.json`` and ``bench/latency.png``.
 
@@ -26,7 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import report, snapshot
+from . import peers, report, snapshot
+from .mesh_peer import Mesh, MeshUnavailable
 from .processes import Facade, LoadGenerator, Upstream
 from .scenarios import Scenario, inbox
 
@@ -136,10 +140,48 @@ def _measure_throughput(
     return rows
 
 
+def _compare_peers(
+    facade: Facade, upstream: Upstream, load: LoadGenerator, quick: bool, log: Path
+) -> dict[str, Any]:
+    """The peer comparison, with GraphQL Mesh where it can run here."""
+    mesh: Mesh | None = None
+    missing: str | None = None
+    print("peers: GraphQL Mesh (build and start) ...", flush=True)
+    try:
+        mesh = Mesh(upstream.url, log=log)
+    except MeshUnavailable as error:
+        missing = str(error)
+        print(f"peers: {missing}", flush=True)
+    print("peers: facade, Mesh and direct REST in interleaved rounds ...", flush=True)
+    try:
+        return peers.compare(
+            facade,
+            mesh,
+            upstream,
+            load,
+            user=snapshot.INBOX_USER,
+            quick=quick,
+            mesh_missing=missing,
+        )
+    finally:
+        if mesh is not None:
+            mesh.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark the facade (see bench/README.md).")
     parser.add_argument("--quick", action="store_true", help="fewer samples, shorter runs")
-    parser.add_argument("--out", type=Path, default=HERE, help="where results go (default bench/)")
+    parser.add_argument(
+        "--peers-only",
+        action="store_true",
+        help="only the side-by-side comparison with the peers (for trying a change quickly)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where results go (default bench/; with --peers-only, nowhere unless given)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     env = {"ONEWEB_MAX_CONCURRENCY": str(MAX_CONCURRENCY)}
@@ -152,12 +194,16 @@ def main() -> int:
         load = LoadGenerator()
         results: list[dict[str, Any]] = []
         throughput: list[dict[str, Any]] = []
+        comparison: dict[str, Any] = {}
+        loaded: dict[str, bool] = {}
         try:
             configs = (
                 ("loaders on", True, 1, scenarios),
                 ("loaders off", False, 1, [inbox(snapshot.INBOX_USER, comparison=True)]),
                 ("loaders on", True, 2, []),
             )
+            if args.peers_only:
+                configs = (("loaders on", True, 1, []),)
             for label, loaders, workers, measured in configs:
                 print(f"facade: {label}, {workers} worker(s) ...", flush=True)
                 facade = Facade(
@@ -167,10 +213,19 @@ def main() -> int:
                     log=Path(tmp) / "facade.log",
                 )
                 try:
+                    if workers == 1 and not loaded:
+                        # What uvicorn's "auto" picked, from the process's own memory map.
+                        loaded = {name: facade.loaded(name) for name in ("uvloop", "httptools")}
                     for scenario in measured:
                         results.append(
                             _measure_scenario(scenario, facade, upstream, load, args.quick)
                         )
+                    if loaders and workers == 1:
+                        comparison = _compare_peers(
+                            facade, upstream, load, args.quick, Path(tmp) / "mesh.log"
+                        )
+                    if args.peers_only:
+                        continue
                     throughput += _measure_throughput(
                         inbox(snapshot.INBOX_USER, comparison=not loaders),
                         facade,
@@ -197,14 +252,18 @@ def main() -> int:
             "upstream": "canned replies recorded from the embedded runtime (bench/upstream.py)",
             "ONEWEB_MAX_CONCURRENCY": MAX_CONCURRENCY,
             "throughput_scenario": "inbox, upstream latency 0",
+            "facade_loaded": loaded,
         },
         "scenarios": results,
         "throughput": throughput,
+        "peers": comparison,
         "seconds": round(time.monotonic() - started, 1),
     }
     summary["targets"] = report.targets(summary)
-    args.out.mkdir(parents=True, exist_ok=True)
-    report.write(summary, args.out)
+    out = args.out or (None if args.peers_only else HERE)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        report.write(summary, out)
     print(report.table(summary))
     return 0
 

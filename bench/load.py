@@ -7,6 +7,10 @@ connections keeps its CPU per request small (about 0.1 ms).
     {"url": "http://127.0.0.1:8000/graphql", "body": "{...}", "headers": {...},
      "concurrency": 8, "count": 200, "seconds": 5}
     -> {"latencies_ms": [...], "seconds": 1.9, "failures": 0, "failure": null}
+
+With ``"rest": {"base": UPSTREAM_URL, "user": "dana"}`` instead of a URL and body, each
+request is the inbox as a frontend would fetch it from the REST API itself (the direct
+peer, see ``rest_inbox``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,35 @@ import time
 from typing import Any
 
 import aiohttp
+import orjson
+
+#: The REST API's prefix (``backend.models.API_PREFIX``; the load generator imports no facade code).
+API = "/BPMREST/service/runtime"
+
+
+async def rest_inbox(session: aiohttp.ClientSession, base: str, user: str) -> bytes:
+    """The inbox as a frontend fetches it from REST: the user's task list, then per task its
+    instance's open tasks and its variables, all at once (1 + 20 + 20 calls), joined into one
+    JSON document. Raises on any reply that is not a success envelope."""
+
+    async def call(method: str, path: str) -> Any:
+        async with session.request(method, base + API + path) as reply:
+            envelope = orjson.loads(await reply.read())
+        if reply.status != 200 or envelope.get("code") != 0:
+            raise RuntimeError(f"{method} {path}: {reply.status} {envelope}")
+        return envelope["data"]
+
+    tasks = await call("GET", f"/tasks?user={user}")
+    calls = [call("GET", f"/instance/{task['instanceId']}/tasks") for task in tasks]
+    calls += [call("POST", f"/tasks/{task['id']}/variables") for task in tasks]
+    replies = await asyncio.gather(*calls)
+    count = len(tasks)
+    for task, instance_tasks, variables in zip(
+        tasks, replies[:count], replies[count:], strict=True
+    ):
+        task["instance"] = {"id": task["instanceId"], "tasks": instance_tasks}
+        task["variables"] = [{"name": k, "value": v} for k, v in variables.items()]
+    return orjson.dumps(tasks)
 
 
 async def run(command: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +58,7 @@ async def run(command: dict[str, Any]) -> dict[str, Any]:
     concurrency = int(command["concurrency"])
     count = int(command.get("count", 10**9))
     seconds = float(command.get("seconds", 3600))
-    body = command["body"].encode()
+    body = command.get("body", "").encode()
     headers = {"content-type": "application/json", **command.get("headers", {})}
     latencies: list[float] = []
     failures = 0
@@ -33,18 +66,30 @@ async def run(command: dict[str, Any]) -> dict[str, Any]:
     issued = 0
     started = time.perf_counter()
     deadline = started + seconds
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    rest = command.get("rest")
+    # The direct peer opens as many connections as its calls in flight need, as a client
+    # of its own upstream would; the GraphQL load has exactly one per concurrent client.
+    connector = aiohttp.TCPConnector(limit=0 if rest else concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one() -> tuple[bool, bytes]:
+            if rest:
+                try:
+                    return True, await rest_inbox(session, rest["base"], rest["user"])
+                except Exception as error:  # counted and reported as a failure
+                    return False, repr(error).encode()
+            async with session.post(command["url"], data=body, headers=headers) as reply:
+                content = await reply.read()
+            return reply.status == 200 and b'"errors":[{' not in content, content
 
         async def worker() -> None:
             nonlocal issued, failures, failure
             while issued < count and time.perf_counter() < deadline:
                 issued += 1
                 sent = time.perf_counter()
-                async with session.post(command["url"], data=body, headers=headers) as reply:
-                    content = await reply.read()
+                ok, content = await one()
                 latencies.append((time.perf_counter() - sent) * 1000)
-                if reply.status != 200 or b'"errors":[{' in content:
+                if not ok:
                     failures += 1
                     failure = failure or content[:500].decode("utf-8", "replace")
 

@@ -111,6 +111,11 @@ class Facade:
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
 
+    def loaded(self, library: str) -> bool:
+        """Whether the facade process has ``library``'s extension module mapped (Linux)."""
+        with open(f"/proc/{self.process.pid}/maps") as maps:
+            return any(f"/{library}/" in line for line in maps)
+
     def post(self, body: str, headers: Mapping[str, str]) -> dict[str, Any]:
         reply = httpx.post(
             self.graphql,
@@ -183,13 +188,18 @@ class LoadGenerator:
         concurrency: int,
         count: int | None = None,
         seconds: float | None = None,
+        rest: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        """POST ``body`` to ``url``; or with ``rest`` (``{"base", "user"}``), fetch the inbox
+        from the REST API itself, as the direct peer (``bench.load.rest_inbox``)."""
         command: dict[str, Any] = {
             "url": url,
             "body": body,
             "headers": dict(headers),
             "concurrency": concurrency,
         }
+        if rest is not None:
+            command["rest"] = dict(rest)
         if count is not None:
             command["count"] = count
         if seconds is not None:

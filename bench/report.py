@@ -10,7 +10,11 @@ __all__ = ["table", "targets", "write"]
 
 INBOX_LATENCY_RATIO = 1.25
 INBOX_CPU_MS = 10.0
-WORKER_SCALING = 1.7
+WORKER_SCALING = 1.8
+#: The targets against the peers, as ratios from one run (facade / peer).
+CPU_VS_MESH = 0.6
+RPS_VS_MESH = 1.6
+P50_VS_DIRECT = 1.0
 
 
 def _rps(summary: dict[str, Any], config: str, workers: int, concurrency: int) -> float:
@@ -20,8 +24,55 @@ def _rps(summary: dict[str, Any], config: str, workers: int, concurrency: int) -
     return 0.0
 
 
+def _peer_targets(comparison: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = {row["peer"]: row for row in comparison.get("rows", [])}
+    ours, mesh, direct = rows.get("facade"), rows.get("mesh"), rows.get("direct")
+    if ours is None:
+        return []
+    found: list[dict[str, Any]] = [
+        {
+            "target": "inbox upstream calls = 26 (the lower bound)",
+            "measured": f"{ours['calls']} (Mesh {mesh['calls'] if mesh else '-'}, "
+            f"direct {direct['calls'] if direct else '-'})",
+            "met": ours["calls"] == 26,
+        }
+    ]
+    absent = f"not measured: {comparison.get('mesh_missing') or 'no Mesh'}"
+    for metric, bound, what in (
+        ("cpu_ms_per_inbox", CPU_VS_MESH, "server CPU per inbox <= {bound}x GraphQL Mesh's"),
+        ("rps_c8", RPS_VS_MESH, "inbox/s at concurrency 8 >= {bound}x GraphQL Mesh's"),
+    ):
+        target = what.format(bound=bound)
+        if mesh is None:
+            found.append({"target": target, "measured": absent, "met": False})
+            continue
+        ratio = ours[metric] / mesh[metric]
+        found.append(
+            {
+                "target": target,
+                "measured": f"{ours[metric]} / {mesh[metric]} = {ratio:.2f}x",
+                "met": ratio <= bound if metric.startswith("cpu") else ratio >= bound,
+            }
+        )
+    if direct is not None:
+        ratio = ours["p50_ms_at_20"] / direct["p50_ms_at_20"]
+        found.append(
+            {
+                "target": "inbox p50 at 20 ms upstream <= the direct REST client's",
+                "measured": f"{ours['p50_ms_at_20']} / {direct['p50_ms_at_20']} ms = {ratio:.2f}x",
+                "met": ratio <= P50_VS_DIRECT,
+            }
+        )
+    return found
+
+
 def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target with its measured value and whether it is met."""
+    found = _absolute_targets(summary) if summary["scenarios"] else []
+    return found + _peer_targets(summary.get("peers") or {})
+
+
+def _absolute_targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
     held = [s for s in summary["scenarios"] if not s["comparison"]]
     inbox = next(s for s in held if s["scenario"] == "inbox")
     ratio = inbox["latency"]["20"]["p50_over_limit"]
@@ -62,6 +113,51 @@ def _grid(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([*lines, *(_row(row, widths) for row in rows)])
 
 
+def _fmt(value: Any, spec: str = "") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _peer_table(comparison: dict[str, Any]) -> str:
+    rows = comparison.get("rows") or []
+    if not rows:
+        return ""
+    ratios = comparison["ratios"]
+    header = [
+        "inbox, side by side",
+        "calls",
+        "p50/p95 ms @20",
+        "CPU ms/inbox",
+        "inbox/s c=8",
+        "cores c=8",
+    ]
+    lines = [
+        [
+            row["label"],
+            str(row["calls"]),
+            f"{row['p50_ms_at_20']:.1f}/{row['p95_ms_at_20']:.1f}",
+            _fmt(row["cpu_ms_per_inbox"], ".2f"),
+            f"{row['rps_c8']:.0f}",
+            _fmt(row.get("cores_c8"), ".2f"),
+        ]
+        for row in rows
+    ]
+    for name, ratio in ratios.items():
+        lines.append(
+            [
+                name.replace("facade/", "facade / "),
+                _fmt(ratio["calls"], ".2f") + "x",
+                _fmt(ratio["p50_ms_at_20"], ".2f") + "x",
+                _fmt(ratio["cpu_ms_per_inbox"], ".2f") + ("x" if ratio["cpu_ms_per_inbox"] else ""),
+                _fmt(ratio["rps_c8"], ".2f") + "x",
+                "",
+            ]
+        )
+    note = f"({comparison['rounds']} interleaved rounds"
+    if comparison.get("mesh_missing"):
+        note += f"; {comparison['mesh_missing']}"
+    return _grid(header, lines) + "\n" + note + ")"
+
+
 def table(summary: dict[str, Any]) -> str:
     """The report as fixed-width text."""
     scenario_rows = []
@@ -90,26 +186,28 @@ def table(summary: dict[str, Any]) -> str:
     target_rows = [
         ["met" if t["met"] else "MISSED", t["target"], t["measured"]] for t in summary["targets"]
     ]
-    return "\n\n".join(
-        [
-            f"oneweb-graphql bench, {summary['date']}, {summary['machine']['cpus']} CPUs, "
-            f"Python {summary['machine']['python']}, {summary['seconds']} s",
-            _grid(
-                [
-                    "scenario",
-                    "calls/bound",
-                    "p50/p95 ms @0",
-                    "p50/p95 ms @20",
-                    "limit ms",
-                    "p50/limit",
-                    "CPU ms/q @0",
-                ],
-                scenario_rows,
-            ),
-            _grid(["inbox throughput @0 ms", "conc.", "req/s", "p50/p95 ms"], throughput_rows),
-            _grid(["target", "what", "measured"], target_rows),
-        ]
-    )
+    parts = [
+        f"oneweb-graphql bench, {summary['date']}, {summary['machine']['cpus']} CPUs, "
+        f"Python {summary['machine']['python']}, {summary['seconds']} s",
+        scenario_rows
+        and _grid(
+            [
+                "scenario",
+                "calls/bound",
+                "p50/p95 ms @0",
+                "p50/p95 ms @20",
+                "limit ms",
+                "p50/limit",
+                "CPU ms/q @0",
+            ],
+            scenario_rows,
+        ),
+        throughput_rows
+        and _grid(["inbox throughput @0 ms", "conc.", "req/s", "p50/p95 ms"], throughput_rows),
+        _peer_table(summary.get("peers") or {}),
+        _grid(["target", "what", "measured"], target_rows),
+    ]
+    return "\n\n".join(part for part in parts if part)
 
 
 def _plot(summary: dict[str, Any], path: Path) -> None:

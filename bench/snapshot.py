@@ -4,7 +4,8 @@ Builds the data (an inbox of 20 tasks over 5 Onboarding instances with 3 variabl
 and 50 more tasks offered to a second user for the claim burst), then sends every
 scenario once through the real facade to the runtime behind a capturing wrapper. The last
 reply per request (method, raw path and query) is kept: after the burst, each instance's
-task list shows its tasks claimed, as the payloads read them.
+task list shows its tasks claimed, as the payloads read them. The runtime's
+``/BPMREST/openapi.json`` is recorded too, for the GraphQL Mesh peer to build from.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.embedded.app import create_app as create_runtime_app
+from backend.embedded.openapi import OPENAPI_PATH
 from backend.models import API_PREFIX
 
 from .processes import Facade
@@ -124,6 +126,8 @@ def take(path: Path) -> list[Scenario]:
                 _offer_instances(http, BURST_USER, burst_instances)
                 mine = _rest(http, "GET", "/tasks", params={"user": BURST_USER})
                 inbox_tasks = _rest(http, "GET", "/tasks", params={"user": INBOX_USER})
+                # The runtime's own OpenAPI description: GraphQL Mesh builds its schema from it.
+                http.get(OPENAPI_PATH).raise_for_status()
             claims = [(task["id"], task["instanceId"]) for task in mine[:BURST_SIZE]]
             first = inbox_tasks[0]
             scenarios = [

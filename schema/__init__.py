@@ -15,6 +15,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorCodes, is_unexpected
+from .fast_paths import install as install_fast_paths
 from .mutation import Mutation
 from .query import Query
 
@@ -63,20 +64,29 @@ class _ValidationCache(SchemaExtension):
         yield
 
 
-def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
+def build_schema(
+    *, extensions: list[Any] | None = None, fast_paths: bool = True
+) -> strawberry.Schema:
     """The facade's schema, with the extensions the server adds (limits, metrics).
+
+    ``fast_paths`` (``schema.fast_paths``) lets graphql-core resolve the hot fields without
+    strawberry's per-field wrapper; without it, strawberry's own resolvers (the tests
+    compare the two).
 
     Validation is cached (a bounded LRU keyed by the document and the validation rules):
     an inbox screen sends the same query again and again, and validating it cost more CPU
     than executing it.
     """
-    return FacadeSchema(
+    built = FacadeSchema(
         query=Query,
         mutation=Mutation,
         # No ParserCache: it parses inside its own hook, before the token limit can mark
         # the error. Validation, the costly step, is cached (keyed by the rules too).
         extensions=[ErrorCodes, *(extensions or []), _ValidationCache],
     )
+    if fast_paths:
+        install_fast_paths(built._schema)
+    return built
 
 
 schema = build_schema()

@@ -18,7 +18,7 @@ from .instance import Instance
 from .process import Process
 from .variable import Variable
 
-__all__ = ["PageInfo", "Task", "TaskConnection", "TaskEdge", "TaskStatus"]
+__all__ = ["PageInfo", "Task", "TaskConnection", "TaskEdge", "TaskStatus", "as_datetime"]
 
 
 @strawberry.enum(description="Where a task stands.")
@@ -28,7 +28,7 @@ class TaskStatus(Enum):
     COMPLETED = strawberry.enum_value("COMPLETED", description="Done.")
 
 
-def _datetime(epoch_ms: int | None) -> datetime | None:
+def as_datetime(epoch_ms: int | None) -> datetime | None:
     if epoch_ms is None:
         return None
     return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
@@ -61,11 +61,11 @@ class Task:
 
     @strawberry.field(description="When the task was created.")
     def created_at(self, root: strawberry.Parent[models.Task]) -> datetime | None:
-        return _datetime(root.create_time)
+        return as_datetime(root.create_time)
 
     @strawberry.field(description="When the task is due, if it has a due date.")
     def due_at(self, root: strawberry.Parent[models.Task]) -> datetime | None:
-        return _datetime(root.due_date)
+        return as_datetime(root.due_date)
 
     @strawberry.field(description="The task's process instance (no upstream call by itself).")
     def instance(self, root: strawberry.Parent[models.Task]) -> Instance:

@@ -23,6 +23,7 @@ from backend.inprocess import in_process_transport
 from resolvers.memory import InstanceIndex
 from schema import build_schema
 
+from .gc_tuning import tune_gc
 from .graphiql import STATIC_PREFIX, Assets, GraphiQLPage
 from .graphql import GraphQLEndpoint
 from .limits import BodySizeLimit, query_limits
@@ -194,4 +195,6 @@ def create_app_from_env() -> ASGIApp:
     """The uvicorn factory: a facade configured from the environment (one per worker)."""
     settings = Settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc()  # a server process from here on: see server/gc_tuning.py
+    return app

@@ -19,16 +19,29 @@ OPENAPI_PATH: Final = "/BPMREST/openapi.json"
 
 _STRINGS: Final = {"type": "array", "items": {"type": "string"}}
 _NULLABLE_STRING: Final = {"type": "string", "nullable": True}
+#: Epoch milliseconds do not fit a 32-bit integer: generators (GraphQL Mesh, openapi-generator)
+#: need ``int64`` to pick a wide type.
+_EPOCH_MS: Final = {"type": "integer", "format": "int64", "description": "Epoch milliseconds."}
 
 _SCHEMAS: Final[dict[str, Any]] = {
+    "Code": {
+        "type": "integer",
+        "description": "0 is success; any other code is an error, as its HTTP status.",
+        "enum": [0, 400, 403, 404, 405, 409, 500],
+    },
+    "TaskStatus": {
+        "type": "string",
+        "description": "READY: nobody holds the task; CLAIMED: a user holds it.",
+        "enum": ["READY", "CLAIMED"],
+    },
     "Envelope": {
         "type": "object",
         "description": "Every response. `code` 0 is success; any other code is an error.",
         "required": ["data", "code", "timestamp"],
         "properties": {
             "data": {"description": 'The result; `""` for actions without one.'},
-            "code": {"type": "integer", "enum": [0, 400, 403, 404, 405, 409, 500]},
-            "timestamp": {"type": "integer", "description": "Epoch milliseconds."},
+            "code": {"$ref": "#/components/schemas/Code"},
+            "timestamp": _EPOCH_MS,
             "totalRecordCount": {"type": "integer"},
             "message": {"type": "string"},
         },
@@ -49,12 +62,12 @@ _SCHEMAS: Final[dict[str, Any]] = {
             "description": _NULLABLE_STRING,
             "priority": {"type": "integer"},
             "createBy": {"type": "string"},
-            "createTime": {"type": "integer", "description": "Epoch milliseconds."},
-            "dueDate": {"type": "integer", "nullable": True},
+            "createTime": _EPOCH_MS,
+            "dueDate": {**_EPOCH_MS, "nullable": True},
             "candidateUsers": _STRINGS,
             "candidateGroups": _STRINGS,
             "candidateRoles": _STRINGS,
-            "status": {"type": "string", "enum": ["READY", "CLAIMED"]},
+            "status": {"$ref": "#/components/schemas/TaskStatus"},
             "appName": _NULLABLE_STRING,
             "snapVersion": _NULLABLE_STRING,
         },
@@ -92,9 +105,17 @@ def _json_body(schema: dict[str, Any], *, required: bool) -> dict[str, Any]:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-def _envelope(data: dict[str, Any], description: str) -> dict[str, Any]:
-    schema = {"allOf": [_ref("Envelope"), {"type": "object", "properties": {"data": data}}]}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+#: The success replies, each a named schema, so that generated clients get named types
+#: (``TaskList`` rather than ``tasks_200_response``) shared by the operations alike.
+_REPLIES: Final[dict[str, Any]] = {}
+
+
+def _envelope(name: str, data: dict[str, Any], description: str) -> dict[str, Any]:
+    _REPLIES[name] = {
+        "description": description,
+        "allOf": [_ref("Envelope"), {"type": "object", "properties": {"data": data}}],
+    }
+    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
 
 
 def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
@@ -139,9 +160,12 @@ def _user(*, required: bool = True, many: bool = False, description: str = "") -
 
 _TASK_ID: Final = _path_param("taskId", "The task id.")
 _INSTANCE_ID: Final = _path_param("instanceId", "The process instance id.")
-_DONE: Final = _envelope({"type": "string", "enum": [""]}, "Done.")
-_TASKS: Final = _envelope({"type": "array", "items": _ref("Task")}, "Open tasks, oldest first.")
-_INSTANCE: Final = _envelope({"type": "string"}, "The new instance's id.")
+_DONE: Final = _envelope("Done", {"type": "string", "enum": [""]}, "Done.")
+_TASKS: Final = _envelope(
+    "TaskList", {"type": "array", "items": _ref("Task")}, "Open tasks, oldest first."
+)
+_INSTANCE: Final = _envelope("InstanceStarted", {"type": "string"}, "The new instance's id.")
+_VARIABLES: Final = _envelope("VariablesReply", _ref("Variables"), "Variable name -> value.")
 
 
 def _operation(summary: str, operation_id: str, **fields: Any) -> dict[str, Any]:
@@ -232,9 +256,7 @@ def openapi_document() -> dict[str, Any]:
                 "taskVariables",
                 parameters=[_TASK_ID],
                 requestBody=_json_body(_ref("Variables"), required=False),
-                responses=_responses(
-                    _envelope(_ref("Variables"), "Variable name -> value."), 400, 404
-                ),
+                responses=_responses(_VARIABLES, 400, 404),
             )
         },
         f"{p}/tasks/{{taskId}}/assign": {
@@ -277,5 +299,5 @@ def openapi_document() -> dict[str, Any]:
             "description": "ONEWEB's Process Runtime REST API, as the embedded runtime serves it.",
         },
         "paths": paths,
-        "components": {"schemas": _SCHEMAS},
+        "components": {"schemas": {**_SCHEMAS, **_REPLIES}},
     }

@@ -1,0 +1,104 @@
+"""The fast paths resolve every hot field exactly as strawberry's own resolvers do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from graphql import GraphQLObjectType
+
+from backend.models import envelope
+from resolvers.context import build_context
+from resolvers.memory import InstanceIndex
+from schema import build_schema
+from schema.fast_paths import install
+
+EVERY_HOT_FIELD = """query($user: String!) {
+  tasks(user: $user) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id } }
+    nodes {
+      id name definitionId description priority assignee candidateUsers candidateGroups
+      candidateRoles owner createdBy instanceId status createdAt dueAt raw
+      process { name appName snapVersion }
+      instance { id process { name } tasks { id status } }
+      variables { name value type }
+      some: variables(names: ["b", "missing", "a"]) { name value type }
+      variable(name: "a") { name value type }
+      none: variable(name: "missing") { name }
+    }
+  }
+}"""
+
+TASKS = [
+    {
+        "id": "t1",
+        "instanceId": "i1",
+        "name": "Review",
+        "definitionId": "review",
+        "processName": "Onboarding",
+        "appName": "HR",
+        "snapVersion": "3",
+        "assignee": "ann",
+        "priority": 50,
+        "createTime": 1_700_000_000_000,
+        "dueDate": 1_700_000_360_000,
+        "candidateUsers": ["ann", "bob"],
+        "candidateGroups": ["hr"],
+        "status": "CLAIMED",
+        "extra": {"kept": True},
+    },
+    {"taskId": "t2", "processInstanceId": "i1", "dueDate": None},
+]
+VARIABLES = {"a": 1, "b": "two", "c": None, "d": [1], "e": {"f": True}}
+
+
+async def _run(schema_fast: bool, upstream: respx.Router, make_client: Any) -> Any:
+    schema = build_schema(fast_paths=schema_fast)
+    context = build_context(
+        client=make_client(), headers={}, principal="ann", index=InstanceIndex()
+    )
+    result = await schema.execute(
+        EVERY_HOT_FIELD, variable_values={"user": "ann"}, context_value=context
+    )
+    assert result.errors is None, result.errors
+    return result.data
+
+
+async def test_fast_paths_answer_as_strawberry_does(
+    upstream: respx.Router, make_client: Any
+) -> None:
+    upstream.get("/tasks").mock(return_value=httpx.Response(200, json=envelope(TASKS)))
+    upstream.get("/instance/i1/tasks").mock(return_value=httpx.Response(200, json=envelope(TASKS)))
+    upstream.post(url__regex=r".*/tasks/t\d/variables").mock(
+        return_value=httpx.Response(200, json=envelope(VARIABLES))
+    )
+    fast = await _run(True, upstream, make_client)
+    plain = await _run(False, upstream, make_client)
+    assert fast == plain
+    first = fast["tasks"]["nodes"][0]
+    assert first["status"] == "CLAIMED" and first["raw"]["extra"] == {"kept": True}
+    assert [v["name"] for v in first["some"]] == ["b", "a"]
+
+
+def test_every_field_of_the_hot_types_is_swapped() -> None:
+    schema = build_schema()._schema
+    strawberry_resolvers = build_schema(fast_paths=False)._schema
+    for name in ("Task", "Instance", "Variable", "Process"):
+        fast, plain = schema.type_map[name], strawberry_resolvers.type_map[name]
+        assert isinstance(fast, GraphQLObjectType) and isinstance(plain, GraphQLObjectType)
+        for field_name, field in fast.fields.items():
+            assert field.resolve is not plain.fields[field_name].resolve, (name, field_name)
+            assert field.resolve.__module__ == "schema.fast_paths", (name, field_name)
+
+
+def test_a_field_whose_arguments_changed_is_refused() -> None:
+    schema = build_schema(fast_paths=False)._schema
+    task = schema.type_map["Task"]
+    assert isinstance(task, GraphQLObjectType)
+    task.fields["variables"].args.pop("names")
+    with pytest.raises(RuntimeError, match=r"Task.variables: arguments"):
+        install(schema)
