@@ -12,6 +12,7 @@ from graphql import GraphQLObjectType
 from backend.models import envelope
 from resolvers.context import build_context
 from resolvers.memory import InstanceIndex
+from resolvers.principal import Principal
 from schema import build_schema
 from schema.fast_paths import install
 
@@ -59,7 +60,7 @@ VARIABLES = {"a": 1, "b": "two", "c": None, "d": [1], "e": {"f": True}}
 async def _run(schema_fast: bool, upstream: respx.Router, make_client: Any) -> Any:
     schema = build_schema(fast_paths=schema_fast)
     context = build_context(
-        client=make_client(), headers={}, principal="ann", index=InstanceIndex()
+        client=make_client(), headers={}, principal=Principal("ann"), index=InstanceIndex()
     )
     result = await schema.execute(
         EVERY_HOT_FIELD, variable_values={"user": "ann"}, context_value=context
