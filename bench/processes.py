@@ -86,7 +86,11 @@ class Facade:
         # Its access log goes to a file: a terminal would make the bench measure the terminal.
         self._log = open(log or os.devnull, "ab")
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=self._log, stderr=self._log
+            command,
+            cwd=ROOT,
+            env={**os.environ, "ONEWEB_GC_TUNING": "true", **env},
+            stdout=self._log,
+            stderr=self._log,
         )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -196,5 +196,6 @@ def create_app_from_env() -> ASGIApp:
     settings = Settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     app = create_app(settings)
-    tune_gc()  # a server process from here on: see server/gc_tuning.py
+    if settings.gc_tuning:
+        tune_gc()  # a server process from here on: see server/gc_tuning.py
     return app
