@@ -16,7 +16,14 @@ from resolvers.principal import Principal
 from .instance import Instance
 from .process import Process
 from .task import Task, TaskConnection
-from .task_filter import TaskFilter, TaskOrder, to_filter, to_order
+from .task_filter import (
+    AfterArgument,
+    FilterArgument,
+    FirstArgument,
+    OrderByArgument,
+    to_filter,
+    to_order,
+)
 from .viewer import Viewer
 
 __all__ = ["Query"]
@@ -47,24 +54,10 @@ class Query:
         user: Annotated[str | None, strawberry.argument(description="A user's to-do list.")] = None,
         role: Annotated[str | None, strawberry.argument(description="A role's tasks.")] = None,
         group: Annotated[str | None, strawberry.argument(description="A group's tasks.")] = None,
-        filter: Annotated[
-            TaskFilter | None, strawberry.argument(description="Keep only these tasks.")
-        ] = None,
-        order_by: Annotated[
-            list[TaskOrder] | None,
-            strawberry.argument(
-                description="Sort by these terms, then by id; absent: oldest first."
-            ),
-        ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description="At most this many tasks; absent: all.")
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Start after this cursor (`endCursor` of the same filter and order)."
-            ),
-        ] = None,
+        filter: FilterArgument = None,
+        order_by: OrderByArgument = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
     ) -> TaskConnection | None:
         tasks = await resolve_task.list_tasks(info.context, user=user, role=role, group=group)
         return resolve_task.task_page(  # type: ignore[return-value]

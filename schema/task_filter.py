@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 
@@ -13,7 +13,18 @@ from resolvers import task_filter
 
 from .task import TaskStatus
 
-__all__ = ["OrderDirection", "TaskFilter", "TaskOrder", "TaskOrderField", "to_filter", "to_order"]
+__all__ = [
+    "AfterArgument",
+    "FilterArgument",
+    "FirstArgument",
+    "OrderByArgument",
+    "OrderDirection",
+    "TaskFilter",
+    "TaskOrder",
+    "TaskOrderField",
+    "to_filter",
+    "to_order",
+]
 
 
 @strawberry.enum(description="What a task list can be sorted by.")
@@ -125,3 +136,22 @@ def to_order(given: Sequence[TaskOrder] | None) -> tuple[task_filter.TaskOrder, 
         )
         for term in given or ()
     )
+
+
+# The arguments every task list takes (`tasks`, `viewer.inbox`), described once.
+FilterArgument = Annotated[
+    TaskFilter | None, strawberry.argument(description="Keep only these tasks.")
+]
+OrderByArgument = Annotated[
+    list[TaskOrder] | None,
+    strawberry.argument(description="Sort by these terms, then by id; absent: oldest first."),
+]
+FirstArgument = Annotated[
+    int | None, strawberry.argument(description="At most this many tasks; absent: all.")
+]
+AfterArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start after this cursor (`endCursor` of the same filter and order)."
+    ),
+]

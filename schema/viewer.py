@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from resolvers import inbox as resolve_inbox
@@ -12,7 +10,14 @@ from resolvers.context import Context
 from resolvers.principal import Principal
 
 from .task import TaskConnection
-from .task_filter import TaskFilter, TaskOrder, to_filter, to_order
+from .task_filter import (
+    AfterArgument,
+    FilterArgument,
+    FirstArgument,
+    OrderByArgument,
+    to_filter,
+    to_order,
+)
 
 __all__ = ["Viewer"]
 
@@ -40,24 +45,10 @@ class Viewer:
         self,
         root: strawberry.Parent[Principal],
         info: strawberry.Info[Context, None],
-        filter: Annotated[
-            TaskFilter | None, strawberry.argument(description="Keep only these tasks.")
-        ] = None,
-        order_by: Annotated[
-            list[TaskOrder] | None,
-            strawberry.argument(
-                description="Sort by these terms, then by id; absent: oldest first."
-            ),
-        ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description="At most this many tasks; absent: all.")
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Start after this cursor (`endCursor` of the same filter and order)."
-            ),
-        ] = None,
+        filter: FilterArgument = None,
+        order_by: OrderByArgument = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
     ) -> TaskConnection | None:
         tasks = await resolve_inbox.load_inbox(info.context, root)
         return resolve_task.task_page(  # type: ignore[return-value]
