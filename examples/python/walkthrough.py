@@ -3,7 +3,7 @@
     ariadne-codegen --config ariadne-codegen.toml        # writes inbox_client/
     python walkthrough.py http://127.0.0.1:8000/graphql clerk1
 
-Starts a booking, finds its Choose Room task in the Clerk inbox, claims it, completes it
+Starts a booking, finds its Choose Room task in the clerk's inbox, claims it, completes it
 with ``roomBooked: false`` and prints the instance's next open task as JSON.
 """
 
@@ -13,7 +13,7 @@ import asyncio
 import json
 import sys
 
-from inbox_client import Client
+from inbox_client import Client, TaskFilter
 
 
 async def walkthrough(url: str, user: str) -> dict[str, object]:
@@ -26,13 +26,10 @@ async def walkthrough(url: str, user: str) -> dict[str, object]:
         assert started.start_process.instance is not None, started.start_process.errors
         instance_id = started.start_process.instance.id
 
-        inbox = await client.inbox(group="Clerk")
-        assert inbox.tasks is not None
-        task = next(
-            node
-            for node in inbox.tasks.nodes
-            if node.instance_id == instance_id and node.definition_id == "ChooseRoom"
-        )
+        # The viewer's inbox: who is asking comes from the headers, so the query names no group.
+        inbox = await client.inbox(filter_=TaskFilter(definition_id=["ChooseRoom"]))
+        assert inbox.viewer is not None and inbox.viewer.inbox is not None
+        task = next(node for node in inbox.viewer.inbox.nodes if node.instance_id == instance_id)
 
         claimed = await client.claim_task(task_id=task.id)
         assert not claimed.claim_task.errors, claimed.claim_task.errors

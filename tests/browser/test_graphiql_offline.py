@@ -27,16 +27,9 @@ RESULT = ".result-window .CodeMirror"
 HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
 LOAD_TIMEOUT_MS = 15_000
 
-# The schema on this branch has no `viewer` yet, so the test runs the Clerk group's
-# listing (the demo identity's first group) instead of the prefilled inbox query.
-CLERK_TASKS = """\
-query ClerkTasks {
-  tasks(group: "Clerk") {
-    totalCount
-    nodes { id name status instanceId candidateGroups }
-  }
-}
-"""
+#: What the Headers tab is prefilled with when the embedded runtime serves.
+DEMO_HEADERS = {"X-Remote-User": "alice", "X-Remote-Groups": "Clerk,Employee,HR"}
+INSTANCE_TASKS = "query ($id: ID!) { instance(id: $id) { tasks { id name } } }"
 
 _WATCH_CSP = """
 window.__cspViolations = [];
@@ -95,6 +88,16 @@ def _start_booking(base_url: str, customer: str) -> str:
     return instance_id
 
 
+def _graphql(base_url: str, query: str, headers: dict[str, str], **variables: Any) -> Any:
+    reply = httpx.post(
+        f"{base_url}/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    reply.raise_for_status()
+    body = reply.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
 def _editor(tab: Any, selector: str) -> Any:
     return tab.locator(selector).first.evaluate("(element) => element.CodeMirror.getValue()")
 
@@ -104,11 +107,12 @@ def test_graphiql_runs_a_query_with_every_other_host_blocked(
 ) -> None:
     tab, watched = page
     instance_id = _start_booking(served, f"Offline {uuid.uuid4().hex[:8]}")
-    # User override is off: without the demo groups, alice may not list the Clerk group.
-    refused = httpx.post(
-        f"{served}/graphql", json={"query": CLERK_TASKS}, headers={"X-Remote-User": "alice"}
-    ).json()
-    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+    [task] = _graphql(served, INSTANCE_TASKS, DEMO_HEADERS, id=instance_id)["instance"]["tasks"]
+    assert task["name"] == "Choose Room"
+    # User override is off: without the groups header, alice's inbox lacks the Clerk task.
+    alone = _graphql(served, DEFAULT_QUERY, {"X-Remote-User": "alice"})["viewer"]
+    assert alone["user"] == "alice" and alone["groups"] == []
+    assert task["id"] not in [node["id"] for node in alone["inbox"]["nodes"]]
 
     tab.goto(f"{served}/graphql", wait_until="load")
     tab.wait_for_selector(QUERY_EDITOR, timeout=LOAD_TIMEOUT_MS)
@@ -120,26 +124,25 @@ def test_graphiql_runs_a_query_with_every_other_host_blocked(
     # Prefilled: the viewer's inbox, and the demo identity in the Headers tab.
     assert _editor(tab, QUERY_EDITOR) == DEFAULT_QUERY
     headers = json.loads(_editor(tab, HEADERS_EDITOR))
-    assert headers == {"X-Remote-User": "alice", "X-Remote-Groups": "Clerk,Employee,HR"}
+    assert headers == DEMO_HEADERS
 
-    tab.locator(QUERY_EDITOR).first.evaluate(
-        "(element, query) => element.CodeMirror.setValue(query)", CLERK_TASKS
-    )
-    # GraphiQL reads the operation name a moment after an edit; the tab shows it then.
-    tab.locator(".graphiql-tab-active").filter(has_text="ClerkTasks").wait_for()
+    # Run the prefilled query as it is.
     tab.locator(QUERY_EDITOR).first.click()
     tab.keyboard.press("Control+Enter")
     tab.wait_for_function(
         "(id) => document.querySelector('.result-window').innerText.includes(id)",
-        arg=instance_id,
+        arg=task["id"],
         timeout=LOAD_TIMEOUT_MS,
     )
 
     result = json.loads(_editor(tab, RESULT))
     assert "errors" not in result, result
-    tasks = [task for task in result["data"]["tasks"]["nodes"] if task["instanceId"] == instance_id]
-    assert len(tasks) == 1
-    assert tasks[0]["name"] == "Choose Room" and tasks[0]["status"] == "READY"
+    viewer = result["data"]["viewer"]
+    assert viewer["user"] == "alice"
+    assert viewer["groups"] == ["Clerk", "Employee", "HR"]
+    [shown] = [node for node in viewer["inbox"]["nodes"] if node["id"] == task["id"]]
+    assert shown["name"] == "Choose Room" and shown["status"] == "READY"
+    assert shown["process"]["name"] == "BookingRoom" and "Clerk" in shown["candidateGroups"]
     assert "Choose Room" in tab.locator(".result-window").inner_text()
 
     screenshot = os.environ.get("GRAPHIQL_SCREENSHOT")
@@ -209,7 +212,7 @@ def test_a_subscription_goes_over_a_websocket_with_the_headers_tab_in_connection
     init, subscribe = seen["messages"][:2]
     assert init == {
         "type": "connection_init",
-        "payload": {"X-Remote-User": "alice", "X-Remote-Groups": "Clerk,Employee,HR"},
+        "payload": DEMO_HEADERS,
     }
     assert subscribe["type"] == "subscribe"
     assert subscribe["payload"]["query"] == INBOX_SUBSCRIPTION

@@ -1,5 +1,5 @@
 // The BookingRoom walkthrough as a clerk's frontend does it: start a booking, find its
-// Choose Room task in the Clerk inbox, claim it, complete it, see the next task.
+// Choose Room task in the clerk's inbox, claim it, complete it, see the next task.
 //
 //   node dist/main.js http://127.0.0.1:8000/graphql clerk1
 import { createClient } from './client.js';
@@ -23,11 +23,10 @@ async function main(endpoint: string, user: string): Promise<void> {
   const instanceId = started.startProcess.instance?.id;
   if (instanceId === undefined) throw new Error(`start failed: ${JSON.stringify(started)}`);
 
-  const inbox = await execute(InboxQuery, { group: 'Clerk' });
-  const task = inbox.tasks?.nodes.find(
-    (node) => node.instanceId === instanceId && node.definitionId === 'ChooseRoom',
-  );
-  if (task === undefined) throw new Error('no ChooseRoom task in the Clerk inbox');
+  // The viewer's inbox: who is asking comes from the headers, so the query names no group.
+  const inbox = await execute(InboxQuery, { filter: { definitionId: ['ChooseRoom'] } });
+  const task = inbox.viewer?.inbox?.nodes.find((node) => node.instanceId === instanceId);
+  if (task === undefined) throw new Error(`no ChooseRoom task in ${user}'s inbox`);
 
   const claimed = await execute(ClaimTaskMutation, { taskId: task.id });
   if (claimed.claimTask.errors.length > 0) throw new Error(claimed.claimTask.errors[0]?.message);

@@ -1,18 +1,21 @@
-// The operations of a task inbox: what the Clerk group may work on, claim a task, complete
-// it. graphql-codegen reads these and writes their types (and the manifest) to src/gql/.
+// The operations of a task inbox: the viewer's open tasks, claim a task, complete it.
+// graphql-codegen reads these and writes their types (and the manifest) to src/gql/.
 import { graphql } from './gql/index.js';
 
 export const InboxQuery = graphql(`
-  query Inbox($group: String!) {
-    tasks(group: $group) {
-      totalCount
-      nodes {
-        id
-        name
-        definitionId
-        status
-        assignee
-        instanceId
+  query Inbox($filter: TaskFilter) {
+    viewer {
+      user
+      inbox(filter: $filter) {
+        totalCount
+        nodes {
+          id
+          name
+          definitionId
+          status
+          assignee
+          instanceId
+        }
       }
     }
   }
