@@ -70,9 +70,7 @@ async def find_in_listings(
     for tier in tiers:
         keys = [key for key in dict.fromkeys(tier) if key not in seen]
         seen.update(keys)
-        listings = await asyncio.gather(
-            *(ctx.loaders.tasks_by_principal.load(key) for key in keys)
-        )
+        listings = await asyncio.gather(*(ctx.loaders.tasks_by_principal.load(key) for key in keys))
         for listing in listings:
             for task in listing:
                 if task.id == task_id:

@@ -94,7 +94,9 @@ def _graphql_wording(message: str, names: Collection[str]) -> str:
 
     def identifier(match: re.Match[str]) -> str:
         candidates = _ID_NAMES[match.group(1)]
-        return f"`{next((name for name in candidates if name in names), candidates[0])}` must not be"
+        return (
+            f"`{next((name for name in candidates if name in names), candidates[0])}` must not be"
+        )
 
     return _ID.sub(identifier, _PARAMETER.sub(parameter, message))
 

@@ -92,6 +92,8 @@ def test_generated_operations_never_get_a_5xx_and_always_well_formed_graphql(
 
     found: list[tuple[Failure, Any]] = []
     fuzz()
-    assert [_failure(failure, reply) for failure, reply in found if not _refused_input(failure, reply)] == []
+    assert [
+        _failure(failure, reply) for failure, reply in found if not _refused_input(failure, reply)
+    ] == []
     # The run did reach the rules the SDL cannot express (it would find nothing otherwise).
     assert any(failure.code == POSITIVE_DATA_REFUSED for failure, _ in found)

@@ -121,7 +121,11 @@ def test_payload_instance_is_there_in_any_worker_and_in_a_process_that_never_lis
 
     for instance_id, task_id in list(tasks.items())[:3]:
         claimed = _graphql(workers, CLAIM, {"t": task_id})["claimTask"]
-        assert claimed == {"instance": {"id": instance_id}, "task": {"assignee": "ann"}, "errors": []}
+        assert claimed == {
+            "instance": {"id": instance_id},
+            "task": {"assignee": "ann"},
+            "errors": [],
+        }
         done = _graphql(workers, COMPLETE, {"t": task_id})["completeTask"]
         assert done["errors"] == []
         assert done["instance"] == {

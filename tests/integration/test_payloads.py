@@ -127,7 +127,11 @@ async def test_complete_of_a_claimed_task_never_listed_shows_its_instance(
         "errors": [],
     }
     # The acting user's listing before the call (after it, no listing shows the task).
-    assert upstream.paths() == ["/tasks", f"/tasks/{task_id}/complete", f"/instance/{instance_id}/tasks"]
+    assert upstream.paths() == [
+        "/tasks",
+        f"/tasks/{task_id}/complete",
+        f"/instance/{instance_id}/tasks",
+    ]
 
 
 async def test_complete_of_an_unclaimed_group_task_finds_it_in_the_principals_group(
@@ -259,7 +263,9 @@ async def test_empty_user_names_the_user_field_in_graphql_words(
     assert "query parameter" not in error["message"]
 
 
-async def test_dot_segment_task_id_names_the_task_id_field(fresh: Facade, upstream: Upstream) -> None:
+async def test_dot_segment_task_id_names_the_task_id_field(
+    fresh: Facade, upstream: Upstream
+) -> None:
     payload = await _mutate(fresh, "claimTask", {"taskId": ".."})
     [error] = payload["errors"]
     assert (error["code"], error["field"]) == ("BAD_USER_INPUT", ["input", "taskId"])

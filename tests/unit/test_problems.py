@@ -24,7 +24,9 @@ def _problem(error: Exception, guess: FieldGuess = COMPLETE) -> Any:
 
 def test_a_missing_gateway_variable_is_named_under_variables() -> None:
     problem = _problem(
-        BadInput("cannot complete task 't': the gateway after ChooseRoom needs the variable 'roomBooked', which the instance does not have")
+        BadInput(
+            "cannot complete task 't': the gateway after ChooseRoom needs the variable 'roomBooked', which the instance does not have"
+        )
     )
     assert problem.field == ("input", "variables", "roomBooked")
 
