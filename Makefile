@@ -32,6 +32,7 @@ run: $(RUN_STAMP)
 
 lint: install
 	$(BIN)/ruff check backend schema resolvers server tests bench examples/python
+	$(BIN)/ruff format --check backend schema resolvers server tests bench examples/python
 	$(BIN)/mypy
 
 # The node packages of the TypeScript example and of the GraphQL-over-HTTP audit, installed
