@@ -15,6 +15,8 @@ from .principal import Principal
 if TYPE_CHECKING:
     from backend.client import UpstreamClient
 
+    from .live import Hub
+
 __all__ = ["Context", "ReportedError", "build_context"]
 
 
@@ -42,6 +44,8 @@ class Context:
     memory: TaskMemory
     allow_user_override: bool = False
     reported: list[ReportedError] = field(default_factory=list)
+    #: The live inbox's pollers: a mutation that went through pokes them.
+    hub: Hub | None = None
 
     def acting_user(self, requested: str | None, *, field_name: str = "user") -> str:
         """The user a mutation acts as: the ``user`` argument, else the principal.
@@ -68,6 +72,7 @@ def build_context(
     allow_user_override: bool = False,
     loaders_enabled: bool = True,
     on_batch: BatchObserver | None = None,
+    hub: Hub | None = None,
 ) -> Context:
     """A fresh ``Context`` whose loaders are bound to exactly these credentials."""
     memory = TaskMemory(index)
@@ -81,4 +86,5 @@ def build_context(
         loaders=loaders,
         memory=memory,
         allow_user_override=allow_user_override,
+        hub=hub,
     )

@@ -82,6 +82,8 @@ async def _attempt(
         return [refused.problem]
     except OnewebError as error:
         return [problem_for(ctx, error, path, guess)]
+    if ctx.hub is not None:
+        ctx.hub.poke()  # live inboxes see the change now, not at the next poll
     return []
 
 

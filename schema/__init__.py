@@ -18,6 +18,7 @@ from .errors import ErrorCodes, is_unexpected
 from .fast_paths import install as install_fast_paths
 from .mutation import Mutation
 from .query import Query
+from .subscription import Subscription
 
 __all__ = ["build_schema", "schema", "sdl"]
 
@@ -80,6 +81,7 @@ def build_schema(
     built = FacadeSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # No ParserCache: it parses inside its own hook, before the token limit can mark
         # the error. Validation, the costly step, is cached (keyed by the rules too).
         extensions=[ErrorCodes, *(extensions or []), _ValidationCache],

@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import DisableIntrospection
 
@@ -27,6 +27,7 @@ from .gc_tuning import tune_gc
 from .graphiql import STATIC_PREFIX, Assets, GraphiQLPage
 from .graphql import GraphQLEndpoint
 from .limits import BodySizeLimit, query_limits
+from .live import build_hub
 from .logs import configure_logging
 from .metrics import Metrics
 from .settings import Settings
@@ -114,9 +115,11 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             observer=None if metrics is None else metrics.observe_upstream,
         )
         app.state.client = client
+        app.state.hub = hub = build_hub(client, interval_s=settings.live_interval_s)
         try:
             yield
         finally:
+            await hub.aclose()
             await client.aclose()
             if runtime_app is not None:
                 runtime_app.state.runtime.close()
@@ -161,6 +164,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 BodySizeLimit(graphql, max_bytes=settings.max_body_bytes),
                 methods=["GET", "POST"],
             ),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             *routes,
         ],

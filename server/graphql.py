@@ -14,15 +14,18 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from resolvers.context import Context, build_context
 from resolvers.loaders import BatchObserver
 from resolvers.memory import InstanceIndex
+from resolvers.principal import Principal
 
 from .caching import CachePolicy
 from .graphiql import GraphiQLPage
 from .identity import Unauthenticated, build_authenticator
+from .live import ConnectionInitIdentity
 from .media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
 from .persisted import DocumentRefused, PersistedDocuments, PersistedDocumentsView, load_manifest
 from .responses import graphql_error_response
@@ -33,7 +36,10 @@ __all__ = ["GraphQLEndpoint"]
 
 
 class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
-    """``POST /graphql`` (JSON), ``GET /graphql`` (queries, or GraphiQL for a browser)."""
+    """``POST /graphql`` (JSON), ``GET /graphql`` (queries, or GraphiQL for a browser), and
+    subscriptions over WebSocket (``graphql-transport-ws``)."""
+
+    graphql_transport_ws_handler_class = ConnectionInitIdentity
 
     def __init__(
         self,
@@ -48,11 +54,12 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if graphiql is not None else None,
             allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self._graphiql = graphiql
         self._settings = settings
         self._forwarded = settings.forwarded_header_names
-        self._authenticator = build_authenticator(settings)
+        self.authenticator = build_authenticator(settings)
         self._index = index
         self._on_batch = on_batch
         trusted = settings.trusted_documents
@@ -82,12 +89,23 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
         return build_context(
             client=request.app.state.client,
             headers=forwarded,
-            principal=self._authenticator.principal(headers),
+            principal=self._principal(request),
             index=self._index,
             allow_user_override=self._settings.allow_user_override,
             loaders_enabled=self._settings.loaders,
             on_batch=self._on_batch,
+            hub=getattr(request.app.state, "hub", None),
         )
+
+    def _principal(self, request: Request | WebSocket) -> Principal | None:
+        """The request's principal; a WebSocket's bad credentials make it anonymous (its
+        subscriptions are refused as ``UNAUTHENTICATED``), an HTTP request's are a 401."""
+        if isinstance(request, Request):
+            return self.authenticator.principal(request.headers)
+        try:
+            return self.authenticator.principal(request.headers)
+        except Unauthenticated:
+            return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's view, but every refusal before execution is a GraphQL-shaped JSON error."""

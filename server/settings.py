@@ -197,6 +197,13 @@ class Settings(BaseSettings):
         default=None,
         description="Manifest (JSON, sha256 -> document) of the only documents that run; unset: any.",
     )
+    live_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description=(
+            "Seconds between two polls of a task listing that a live inbox subscription needs."
+        ),
+    )
     cache_max_age_s: int = Field(
         default=DEFAULT_CACHE_MAX_AGE_S,
         ge=0,

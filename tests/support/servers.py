@@ -32,13 +32,10 @@ STARTUP_TIMEOUT_S = 10.0
 class Server:
     """One uvicorn server in a background thread, on an already bound socket."""
 
-    def __init__(self, app: ASGIApp, port: int) -> None:
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="on",
-            ws="none",  # no websockets: their legacy module warns on import
-        )
+    def __init__(self, app: ASGIApp, port: int, *, ws: str = "none") -> None:
+        # No WebSockets unless asked (``ws="websockets-sansio"``): the legacy module warns
+        # on import.
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws=ws)
         self._server = uvicorn.Server(config)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
