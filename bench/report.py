@@ -1,4 +1,4 @@
-"""The benchmark's report: the targets of issue 4, the printed table, results.json, latency.png."""
+"""The benchmark's report: its targets, the printed table, results.json, latency.png."""
 
 from __future__ import annotations
 
