@@ -24,7 +24,7 @@ from resolvers.principal import Principal
 
 from .caching import CachePolicy
 from .graphiql import GraphiQLPage
-from .identity import Unauthenticated, build_authenticator
+from .identity import BearerToken, Unauthenticated, build_authenticator
 from .live import ConnectionInitIdentity
 from .media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
 from .persisted import DocumentRefused, PersistedDocuments, PersistedDocumentsView, load_manifest
@@ -60,6 +60,13 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
         self._settings = settings
         self._forwarded = settings.forwarded_header_names
         self.authenticator = build_authenticator(settings)
+        # A proxy vouches for trusted headers on the upgrade request, but it cannot see a
+        # connection_init payload: headers there are only believed in development (the
+        # embedded runtime) or when configured; a bearer token is verified either way.
+        trust_init = settings.live_init_headers
+        if trust_init is None:
+            trust_init = settings.base_url is None
+        self.payload_identity = trust_init or isinstance(self.authenticator, BearerToken)
         self._index = index
         self._on_batch = on_batch
         trusted = settings.trusted_documents

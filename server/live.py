@@ -56,7 +56,8 @@ class ConnectionInitIdentity(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         context = self.context
         authenticator: Authenticator | None = getattr(self.view, "authenticator", None)
-        if context.principal is None and authenticator is not None:
+        trusted = getattr(self.view, "payload_identity", False)
+        if context.principal is None and authenticator is not None and trusted:
             try:
                 principal = authenticator.principal(payload_headers(message.get("payload")))
             except Unauthenticated:

@@ -197,6 +197,13 @@ class Settings(BaseSettings):
         default=None,
         description="Manifest (JSON, sha256 -> document) of the only documents that run; unset: any.",
     )
+    live_init_headers: bool | None = Field(
+        default=None,
+        description=(
+            "Read trusted identity headers from a WebSocket's `connection_init` payload "
+            "(unset: only with the embedded runtime; a verified bearer token is always read)."
+        ),
+    )
     live_interval_s: float = Field(
         default=2.0,
         gt=0,

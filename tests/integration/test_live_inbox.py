@@ -34,7 +34,10 @@ LONG_INTERVAL_S = 30.0
 def live_facade(upstream: Upstream) -> Iterator[Facade]:
     """A facade that serves WebSockets, polling every ``LONG_INTERVAL_S``."""
     settings = Settings(
-        base_url=upstream.base_url, live_interval_s=LONG_INTERVAL_S, allow_user_override=True
+        base_url=upstream.base_url,
+        live_interval_s=LONG_INTERVAL_S,
+        allow_user_override=True,
+        live_init_headers=True,
     )
     server = Server(create_app(settings), 0, ws="websockets-sansio")
     server.start()
@@ -169,6 +172,23 @@ async def test_the_connection_init_payload_is_read_as_headers(
     async with subscribed(live_facade, init=CLERK) as ws:
         first = await next_update(ws)
         assert [task["id"] for task in first["added"]] == ids
+
+
+async def test_payload_headers_are_not_believed_in_front_of_a_real_upstream_by_default(
+    upstream: Upstream,
+) -> None:
+    # An authenticating proxy sets the trusted headers on the upgrade request; it cannot
+    # vouch for a payload, so a client must not name itself there.
+    settings = Settings(base_url=upstream.base_url, live_interval_s=LONG_INTERVAL_S)
+    server = Server(create_app(settings), 0, ws="websockets-sansio")
+    server.start()
+    try:
+        facade = Facade(f"http://127.0.0.1:{server.port}")
+        clerk_tasks(upstream, 1)
+        assert await refused(facade, headers={}, init=CLERK) == 4403
+    finally:
+        server.stop()
+    assert listing_polls(upstream) == []
 
 
 async def test_the_upgrade_identity_wins_over_the_payload(
