@@ -81,7 +81,16 @@ async def find_in_listings(
 def _shows_task(outcome: TaskOutcome) -> bool:
     if not outcome.open:
         return False
-    return all(problem.code in SHOWN_WHEN_REFUSED for problem in outcome.errors)
+    return all(_leaves_task_as_it_was(problem) for problem in outcome.errors)
+
+
+def _leaves_task_as_it_was(problem: UserProblem) -> bool:
+    """A refusal after which the task is still open and unchanged: held by someone else,
+    not allowed, or variables that cannot complete it (a gateway's missing variable)."""
+    if problem.code in SHOWN_WHEN_REFUSED:
+        return True
+    field = problem.field or ()
+    return problem.code == "BAD_USER_INPUT" and tuple(field[:2]) == ("input", "variables")
 
 
 async def payload_task(ctx: Context, outcome: TaskOutcome) -> Task | None:

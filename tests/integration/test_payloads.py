@@ -271,3 +271,20 @@ async def test_dot_segment_task_id_names_the_task_id_field(
     assert (error["code"], error["field"]) == ("BAD_USER_INPUT", ["input", "taskId"])
     assert error["message"].startswith("`taskId` must not be")
     assert upstream.paths() == []
+
+
+async def test_complete_refused_for_a_missing_gateway_variable_shows_the_task_still_open(
+    fresh: Facade, upstream: Upstream
+) -> None:
+    instance_id, task_id = _booking(upstream)
+    upstream.rest("POST", f"/tasks/{task_id}/claim", params={"user": "ann"})
+
+    payload = await _mutate(fresh, "completeTask", {"taskId": task_id, "instanceId": instance_id})
+
+    assert payload["task"] == {"id": task_id, "assignee": "ann", "status": "CLAIMED"}
+    assert payload["instance"] == {"id": instance_id}
+    [error] = payload["errors"]
+    assert (error["code"], error["field"]) == (
+        "BAD_USER_INPUT",
+        ["input", "variables", "roomBooked"],
+    )
