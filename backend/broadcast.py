@@ -63,6 +63,8 @@ RECONNECT_FIRST_S: Final = 0.1
 RECONNECT_MAX_S: Final = 5.0
 #: How often an idle subscription pings Redis, so a dead connection is noticed.
 HEALTH_CHECK_S: Final = 10.0
+#: At most one log line per this many seconds about ignored messages (a flood stays a trickle).
+IGNORED_LOG_EVERY_S: Final = 10.0
 
 
 class MalformedHint(ValueError):
@@ -189,6 +191,8 @@ class RedisBroadcast:
             url, socket_connect_timeout=PUBLISH_TIMEOUT_S, health_check_interval=HEALTH_CHECK_S
         )
         self._errors = (redis.exceptions.RedisError, OSError)
+        self._ignored = 0
+        self._ignored_logged_at = -IGNORED_LOG_EVERY_S
 
     async def publish(self, hint: Hint) -> None:
         async with asyncio.timeout(PUBLISH_TIMEOUT_S):
@@ -225,13 +229,21 @@ class RedisBroadcast:
                 delay = min(delay * 2, RECONNECT_MAX_S)
 
     def _decoded(self, data: object) -> Hint | None:
-        if not isinstance(data, bytes | str):
-            log.warning("live broadcast %s: ignored a message that is not bytes", self.where)
-            return None
         try:
+            if not isinstance(data, bytes | str):
+                raise MalformedHint("message is not bytes")
             return decode_hint(data)
         except MalformedHint as error:
-            log.warning("live broadcast %s: ignored a malformed message: %s", self.where, error)
+            self._ignored += 1
+            now = asyncio.get_running_loop().time()
+            if now - self._ignored_logged_at >= IGNORED_LOG_EVERY_S:
+                log.warning(
+                    "live broadcast %s: ignored %d malformed message(s), the latest: %s",
+                    self.where,
+                    self._ignored,
+                    error,
+                )
+                self._ignored, self._ignored_logged_at = 0, now
             return None
 
     async def aclose(self) -> None:

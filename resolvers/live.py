@@ -84,6 +84,9 @@ class Hub:
         #: Whether other processes hear this hub's hints (Redis), not only this process.
         self.shared = broadcast is not None and not isinstance(broadcast, MemoryBroadcast)
         self._origin = uuid.uuid4().hex
+        #: Set where the upstream itself calls ``touched`` for every change it commits (the
+        #: embedded runtime in this process): mutations then need not work out their own.
+        self.upstream_tells = False
         self._background: set[asyncio.Task[None]] = set()
 
     @property
@@ -93,9 +96,9 @@ class Hub:
 
     @property
     def listening(self) -> bool:
-        """Whether a change's touched listings matter to anyone: a listing is active here,
-        or other replicas may have some."""
-        return self.shared or bool(self._pollers)
+        """Whether a mutation should work out which listings it touched: the upstream does
+        not say so itself, and a listing is active here or other replicas may have some."""
+        return not self.upstream_tells and (self.shared or bool(self._pollers))
 
     def task(self, task_id: str) -> Task | None:
         """The task as the latest poll of an active listing showed it, or None."""

@@ -7,9 +7,10 @@ and those that show it, or the tasks it created, after. Where that cannot be kno
 upstream's task object does not say who its candidates are, the task's instance is not
 known), the touched set is ``None``: every active listing re-polls.
 
-Nothing is read when nobody listens: no listing is active in this process and no other
-replica can hear (the in-process broadcast). Reads go through the request's loaders, so
-the payload reuses them.
+Nothing is read, and nothing announced, when nobody listens (no listing is active in this
+process and no other replica can hear) or when the upstream announces its changes itself
+(the embedded runtime in this process). Reads go through the request's loaders, so the
+payload reuses them.
 
     before = await task_before(ctx, task_id, instance_id)
     ...  # the mutation's own call
@@ -94,7 +95,7 @@ async def instance_listings(ctx: Context, instance_id: str | None) -> Touched:
 def announce(ctx: Context, *parts: Touched, users: Iterable[str] = ()) -> None:
     """Tell the live hub (and through it every replica) which listings the mutation touched:
     ``parts`` and the listings of ``users`` (the acting user, the users assigned)."""
-    if ctx.hub is None:
+    if ctx.hub is None or ctx.hub.upstream_tells:
         return
     keys = _union(parts)
     ctx.hub.touched(None if keys is None else keys | {("user", user) for user in users})

@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         if runtime_app is not None:
             # The runtime tells the hub what it changed, whoever called it: no polling delay.
             runtime_app.state.runtime.on_change = hub.touched
+            hub.upstream_tells = True
         try:
             yield
         finally:
