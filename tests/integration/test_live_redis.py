@@ -20,6 +20,7 @@ from backend.broadcast import MAX_HINT_BYTES
 from backend.models import API_PREFIX
 from server.app import create_app
 from server.settings import Settings
+from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer
 from tests.support.servers import Server
 
@@ -191,3 +192,17 @@ async def test_with_redis_gone_subscriptions_go_on_by_polling_and_the_hubs_recon
             wait_for_listeners(server, 2)  # both listeners are back, with backoff
             await a.execute(CLAIM, {"id": ids[1]}, user="bob")
             assert (await next_update(ws, timeout_s=5.0))["removedIds"] == [ids[1]]
+
+
+async def test_without_redis_from_the_start_a_replica_serves_and_pushes_its_own_mutations(
+    upstream: Upstream,
+) -> None:
+    ids = clerk_tasks(upstream, 1)
+    nowhere = f"redis://:s3cret@127.0.0.1:{free_port()}/0"
+    with replica(upstream, nowhere, interval_s=LONG_INTERVAL_S) as facade:
+        async with subscribed(facade, headers=CLERK) as ws:
+            await next_update(ws)
+            claimed = await facade.execute(CLAIM, {"id": ids[0]}, user="bob")
+            assert claimed["data"]["claimTask"]["errors"] == []
+            # Its own pollers are poked in process: no Redis needed, no 30 s wait.
+            assert (await next_update(ws, timeout_s=3.0))["removedIds"] == [ids[0]]
