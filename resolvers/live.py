@@ -46,6 +46,8 @@ log = logging.getLogger("oneweb_graphql.live")
 ListingKey = tuple[ListingKind, str]
 #: Fetches one listing from the upstream.
 Fetch = Callable[[ListingKey], Awaitable[list[Task]]]
+#: After a failed publish, hints are not sent for this long (one is tried after it).
+_RETRY_S = 1.0
 
 
 @dataclass(eq=False)
@@ -88,6 +90,8 @@ class Hub:
         #: embedded runtime in this process): mutations then need not work out their own.
         self.upstream_tells = False
         self._background: set[asyncio.Task[None]] = set()
+        #: When the latest publish failed (loop time), while the channel has not taken one since.
+        self._publish_failed_at: float | None = None
 
     @property
     def active(self) -> tuple[ListingKey, ...]:
@@ -124,6 +128,9 @@ class Hub:
         if hint.keys is not None and not hint.keys:
             return
         self.poke(hint.keys)
+        failed_at = self._publish_failed_at
+        if failed_at is not None and asyncio.get_running_loop().time() - failed_at < _RETRY_S:
+            return  # the channel is down: no pile of doomed publishes, polling covers it
         if self._broadcast is not None:
             self._spawn(self._publish(self._broadcast, hint), name="live:publish")
 
@@ -142,7 +149,16 @@ class Hub:
         try:
             await broadcast.publish(hint)
         except Exception as error:  # the channel is a shortcut; polling is the fallback
-            log.warning("live hint not published (%s); polling covers it", type(error).__name__)
+            if self._publish_failed_at is None:
+                log.warning(
+                    "live hints not published (%s); polling covers them till the channel is back",
+                    type(error).__name__,
+                )
+            self._publish_failed_at = asyncio.get_running_loop().time()
+        else:
+            if self._publish_failed_at is not None:
+                log.info("live hints published again")
+            self._publish_failed_at = None
 
     async def _listen(self, broadcast: Broadcast) -> None:
         while True:

@@ -111,3 +111,28 @@ def test_a_task_shows_in_its_assignees_and_its_candidates_listings() -> None:
 def test_a_task_without_candidate_fields_touches_unknown_listings() -> None:
     # A ONEWEB server that does not send this project's candidate fields.
     assert listings_of(Task.from_wire({"id": "t", "instanceId": "i", "assignee": "bob"})) is None
+
+
+class DownBroadcast(MemoryBroadcast):
+    """A channel whose every publish fails, as Redis does while it is away."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    async def publish(self, hint: Hint) -> None:
+        self.attempts += 1
+        raise ConnectionError("refused")
+
+
+async def test_with_the_channel_down_pushes_stay_local_and_publishes_do_not_pile_up() -> None:
+    fetch, down = CountingFetch(), DownBroadcast()
+    hub = await polled_hub(fetch, down)
+    async with hub.subscribe(KEYS):
+        await hub.listings(KEYS)
+        for _ in range(50):
+            hub.touched([("group", "Clerk")])
+            await settle()
+        assert fetch.polls[("group", "Clerk")] > 1, "local pollers are poked all the same"
+        assert down.attempts == 1, "one failure pauses publishing for a while"
+    await hub.aclose()
