@@ -24,7 +24,7 @@ from .instance import InstanceRef
 from .loaders import PrincipalKey
 from .payload import TaskOutcome, find_in_listings, principal_listings
 from .problems import FieldGuess, UserProblem, problem_for
-from .touched import Touched, announce, instance_listings, task_before
+from .touched import Seen, Touched, announce, instance_listings, task_before
 
 __all__ = [
     "ALL_PAYLOAD_FIELDS",
@@ -166,7 +166,7 @@ async def _task_mutation(
     known: list[str] = []
     acting: list[PrincipalKey] = [("user", user) for user in users]
     read_here = False
-    before: list[Touched] = []  # the listings that showed the task, for live inboxes
+    before: list[Seen] = []  # the listings that showed the task, for live inboxes
 
     async def act() -> None:
         nonlocal read_here
@@ -199,9 +199,10 @@ async def _task_mutation(
         users = [name for _, name in acting]
         if action == "complete":
             ctx.loaders.variables_by_task.clear(task_id)
-            announce(ctx, *before, await instance_listings(ctx, instance), users=users)
+            opened = await instance_listings(ctx, instance or before[0].instance_id)
+            announce(ctx, before[0].listings, opened, users=users)
             return TaskOutcome(task_id, instance, open=False)
-        announce(ctx, *before, users=users)
+        announce(ctx, before[0].listings, users=users)
         return TaskOutcome(task_id, instance, (tuple(acting), principal_listings(ctx)))
     if not read_here:  # refused: what this request read before may be stale
         if instance is not None:

@@ -14,12 +14,13 @@ payload reuses them.
 
     before = await task_before(ctx, task_id, instance_id)
     ...  # the mutation's own call
-    announce(ctx, before, users=["bob"])
+    announce(ctx, before.listings, users=["bob"])
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Final
 
 from backend.errors import OnewebError
@@ -28,7 +29,7 @@ from backend.models import Task
 from .context import Context
 from .live import ListingKey
 
-__all__ = ["Touched", "announce", "instance_listings", "listings_of", "task_before"]
+__all__ = ["Seen", "Touched", "announce", "instance_listings", "listings_of", "task_before"]
 
 #: Listings a change touched; None: not known, so any listing may have changed.
 Touched = frozenset[ListingKey] | None
@@ -65,20 +66,29 @@ async def _open_tasks(ctx: Context, instance_id: str) -> list[Task] | None:
         return None
 
 
-async def task_before(ctx: Context, task_id: str, instance_id: str | None) -> Touched:
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A task before a mutation: the listings that show it, and its instance where known."""
+
+    listings: Touched
+    instance_id: str | None = None
+
+
+async def task_before(ctx: Context, task_id: str, instance_id: str | None) -> Seen:
     """The listings that show the task now, before a mutation changes it."""
     hub = ctx.hub
     if hub is None or not hub.listening:
-        return frozenset()
+        return Seen(frozenset(), instance_id)
     task = ctx.memory.get(task_id) or hub.task(task_id)
     if task is None and hub.shared:
         # Another replica may poll a listing of it: ask the upstream who its candidates are.
         tasks = None if instance_id is None else await _open_tasks(ctx, instance_id)
         task = next((task for task in tasks or () if task.id == task_id), None)
         if task is None:
-            return None
-    # Not in any listing active here, and nobody else listens: it touches nothing before.
-    return frozenset() if task is None else listings_of(task)
+            return Seen(None, instance_id)
+    if task is None:  # in no listing active here, and nobody else listens: nothing before
+        return Seen(frozenset(), instance_id)
+    return Seen(listings_of(task), task.instance_id)
 
 
 async def instance_listings(ctx: Context, instance_id: str | None) -> Touched:

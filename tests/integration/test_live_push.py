@@ -4,6 +4,7 @@ change send one update, and the embedded runtime pushes changes made on its REST
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from .test_live_inbox import (
 )
 
 EMPLOYEE = {"X-Remote-User": "emma", "X-Remote-Groups": "Employee"}
+MANAGER = {"X-Remote-User": "mia", "X-Remote-Groups": "Manager"}
+START = """mutation { startProcess(input: {processName: "LeaveRequest"}) { errors { message } } }"""
+COMPLETE = """mutation($id: ID!) { completeTask(input: {taskId: $id}) { errors { message } } }"""
 CLAIM_IN = """mutation($id: ID!, $instance: ID!) {
   claimTask(input: {taskId: $id, instanceId: $instance}) { errors { message } } }"""
 
@@ -73,6 +77,41 @@ async def test_a_claim_re_polls_the_listings_of_the_task_and_no_others(
         assert update["removedIds"] == [task_id]
         # The task is offered to Clerk: Employee's and emma's listings are left to their interval.
         assert listing_polls(upstream) == {"group=Clerk"}
+
+
+async def polls_become(upstream: Upstream, expected: set[str]) -> set[str]:
+    """The listings polled since the last reset, once they are ``expected`` (or after 3 s)."""
+    for _ in range(150):
+        if listing_polls(upstream) == expected:
+            break
+        await asyncio.sleep(0.02)
+    return listing_polls(upstream)
+
+
+async def test_a_start_and_a_completion_push_the_tasks_they_opened_and_nothing_else(
+    slow_facade: Facade, upstream: Upstream
+) -> None:
+    async with (
+        subscribed(slow_facade, headers=EMPLOYEE) as emma,
+        subscribed(slow_facade, headers=MANAGER) as mia,
+        subscribed(slow_facade, headers=CLERK) as ann,
+    ):
+        for ws in (emma, mia, ann):
+            await next_update(ws)
+        upstream.recorder.reset()
+        assert (await slow_facade.execute(START, user="emma"))["data"]["startProcess"][
+            "errors"
+        ] == []
+        (submit,) = (await next_update(emma, timeout_s=3.0))["added"]
+        assert await polls_become(upstream, {"group=Employee"}) == {"group=Employee"}
+        upstream.recorder.reset()
+        done = await slow_facade.execute(COMPLETE, {"id": submit["id"]}, headers=EMPLOYEE)
+        assert done["data"]["completeTask"]["errors"] == []
+        assert (await next_update(emma, timeout_s=3.0))["removedIds"] == [submit["id"]]
+        assert len((await next_update(mia, timeout_s=3.0))["added"]) == 1  # ApproveRequest
+        # The completed task's group, its user, and the group the next task is offered to.
+        expected = {"group=Employee", "user=emma", "group=Manager"}
+        assert await polls_become(upstream, expected) == expected
 
 
 async def test_a_push_and_the_next_poll_of_the_same_change_send_one_update(
