@@ -61,7 +61,8 @@ PUBLISH_TIMEOUT_S: Final = 1.0
 #: The listener's reconnection backoff: first wait, and the longest.
 RECONNECT_FIRST_S: Final = 0.1
 RECONNECT_MAX_S: Final = 5.0
-#: How often an idle subscription pings Redis, so a dead connection is noticed.
+#: How often an idle subscription pings Redis; twice this long without a word from Redis,
+#: the connection is taken for dead (a hung server, a network that drops packets silently).
 HEALTH_CHECK_S: Final = 10.0
 #: At most one log line per this many seconds about ignored messages (a flood stays a trickle).
 IGNORED_LOG_EVERY_S: Final = 10.0
@@ -179,7 +180,7 @@ class MemoryBroadcast:
 class RedisBroadcast:
     """Redis pub/sub: one channel per Redis database number, shared by every replica."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, health_check_s: float = HEALTH_CHECK_S) -> None:
         import redis.asyncio
 
         self.where = redacted_url(url)
@@ -187,9 +188,8 @@ class RedisBroadcast:
         # deployments sharing one Redis on different databases do not hear each other.
         db = urlsplit(url).path.strip("/") or "0"
         self.channel = f"oneweb-graphql:live:{db}"
-        self._redis = redis.asyncio.from_url(
-            url, socket_connect_timeout=PUBLISH_TIMEOUT_S, health_check_interval=HEALTH_CHECK_S
-        )
+        self._redis = redis.asyncio.from_url(url, socket_connect_timeout=PUBLISH_TIMEOUT_S)
+        self._health_check_s = health_check_s
         self._errors = (redis.exceptions.RedisError, OSError)
         self._ignored = 0
         self._ignored_logged_at = -IGNORED_LOG_EVERY_S
@@ -209,14 +209,8 @@ class RedisBroadcast:
                         log.info("live broadcast %s: back", self.where)
                         lost, delay = False, RECONNECT_FIRST_S
                         yield Hint(None)  # hints sent while away are lost: re-poll everything
-                    while True:
-                        message = await pubsub.get_message(
-                            ignore_subscribe_messages=True, timeout=HEALTH_CHECK_S
-                        )
-                        if message is not None and message.get("type") == "message":
-                            hint = self._decoded(message.get("data"))
-                            if hint is not None:
-                                yield hint
+                    async for hint in self._hints(pubsub):
+                        yield hint
             except self._errors as error:
                 if not lost:
                     log.warning(
@@ -227,6 +221,27 @@ class RedisBroadcast:
                 lost = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX_S)
+
+    async def _hints(self, pubsub: Any) -> AsyncIterator[Hint]:
+        """The hints on a subscribed connection; ``TimeoutError`` once Redis is silent for
+        two health checks (its pong to our ping counts as a word)."""
+        loop = asyncio.get_running_loop()
+        heard = loop.time()
+        while True:
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=self._health_check_s
+            )
+            now = loop.time()
+            if message is None:
+                if now - heard > 2 * self._health_check_s:
+                    raise TimeoutError("no answer from Redis")
+                await pubsub.ping()
+                continue
+            heard = now
+            if message.get("type") == "message":
+                hint = self._decoded(message.get("data"))
+                if hint is not None:
+                    yield hint
 
     def _decoded(self, data: object) -> Hint | None:
         try:

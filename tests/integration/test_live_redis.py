@@ -16,7 +16,7 @@ import httpx
 import pytest
 import redis
 
-from backend.broadcast import MAX_HINT_BYTES
+from backend.broadcast import MAX_HINT_BYTES, Hint, RedisBroadcast
 from backend.models import API_PREFIX
 from server.app import create_app
 from server.settings import Settings
@@ -206,3 +206,22 @@ async def test_without_redis_from_the_start_a_replica_serves_and_pushes_its_own_
             assert claimed["data"]["claimTask"]["errors"] == []
             # Its own pollers are poked in process: no Redis needed, no 30 s wait.
             assert (await next_update(ws, timeout_s=3.0))["removedIds"] == [ids[0]]
+
+
+async def test_a_hung_redis_is_left_and_rejoined_once_it_answers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with RedisServer.start(tmp_path) as server:
+        channel = RedisBroadcast(server.url, health_check_s=0.2)
+        hints = channel.listen()
+        with caplog.at_level(logging.INFO, logger="oneweb_graphql.broadcast"):
+            waiting = asyncio.ensure_future(anext(hints))
+            await asyncio.to_thread(wait_for_listeners, server, 1)
+            server.pause()  # the connection stays up; no pong comes back
+            await asyncio.sleep(1.0)
+            assert any("unreachable (TimeoutError)" in r.message for r in caplog.records)
+            server.resume()
+            # Back on the channel, the listener asks for every listing to be re-polled.
+            assert await asyncio.wait_for(waiting, 5.0) == Hint(None)
+        await hints.aclose()
+        await channel.aclose()

@@ -4,6 +4,7 @@ the live inbox's Redis broadcast; no persistence, its files in a temporary folde
     with RedisServer.start(tmp_path) as server:
         settings = Settings(broadcast_url=server.url)
         server.kill()          # Redis goes away mid-test
+        server.pause()         # or hangs: connections open, no answers (then resume())
         server.restart()       # and comes back on the same port
 
 Without ``redis-server`` on PATH, ``require_redis_server()`` skips the test with how to
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -86,6 +88,16 @@ class RedisServer:
                 return sock.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open, nothing answers."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server go on (SIGCONT)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """Stop the server at once (SIGKILL: no goodbye to its clients)."""
