@@ -162,3 +162,9 @@ async def test_the_embedded_runtime_pushes_changes_made_on_its_rest_api(embedded
         claimed = await rest.post(f"/tasks/{added[0]['id']}/claim", params={"user": "bob"})
         assert claimed.json()["code"] == 0
         assert (await next_update(ws, timeout_s=3.0))["removedIds"] == [added[0]["id"]]
+        # A mutation through the facade reaches the runtime in process, which pushes it.
+        await rest.post("/process/start", json={"processName": "BookingRoom", "object": {}})
+        (second,) = (await next_update(ws, timeout_s=3.0))["added"]
+        await Facade(embedded).execute(CLAIM, {"id": second["id"]}, headers=CLERK)
+        changed = (await next_update(ws, timeout_s=3.0))["changed"]
+        assert changed == [{"id": second["id"], "assignee": "ann"}]
