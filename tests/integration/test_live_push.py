@@ -117,7 +117,7 @@ async def test_a_start_and_a_completion_push_the_tasks_they_opened_and_nothing_e
 async def test_a_push_and_the_next_poll_of_the_same_change_send_one_update(
     upstream: Upstream,
 ) -> None:
-    server = facade_polling_every(upstream, 0.2)
+    server = facade_polling_every(upstream, 0.1)
     try:
         facade = Facade(f"http://127.0.0.1:{server.port}")
         ids = clerk_tasks(upstream, 2)
@@ -128,7 +128,7 @@ async def test_a_push_and_the_next_poll_of_the_same_change_send_one_update(
             upstream.recorder.reset()
             # Several polls see the same claimed task: none of them is news.
             with pytest.raises(TimeoutError):
-                await next_message(ws, timeout_s=1.0)
+                await next_message(ws, timeout_s=0.6)
             assert "group=Clerk" in listing_polls(upstream), "the pollers kept polling"
     finally:
         server.stop()

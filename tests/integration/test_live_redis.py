@@ -172,7 +172,7 @@ async def test_with_redis_gone_subscriptions_go_on_by_polling_and_the_hubs_recon
     ids = clerk_tasks(upstream, 2)
     with (
         RedisServer.start(tmp_path) as server,
-        replicas(upstream, server, interval_s=1.0) as (
+        replicas(upstream, server, interval_s=0.5) as (
             a,
             b,
         ),
@@ -184,7 +184,7 @@ async def test_with_redis_gone_subscriptions_go_on_by_polling_and_the_hubs_recon
             claimed = await a.execute(CLAIM, {"id": ids[0]}, user="bob")
             assert claimed["data"]["claimTask"]["errors"] == []
             assert time.monotonic() - started < 1.0, "the mutation does not wait for Redis"
-            # No push can cross now: B's next poll (every 1 s) brings the change.
+            # No push can cross now: B's next poll (every 0.5 s) brings the change.
             assert (await next_update(ws, timeout_s=5.0))["removedIds"] == [ids[0]]
             async with httpx.AsyncClient(base_url=a.base_url) as http:
                 assert (await http.get("/readyz")).status_code == 200  # Redis is not the upstream
