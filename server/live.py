@@ -31,7 +31,9 @@ __all__ = ["UNAUTHENTICATED_CLOSE", "ConnectionInitIdentity", "build_hub", "payl
 UNAUTHENTICATED_CLOSE = 4403
 
 
-def build_hub(client: UpstreamClient, *, interval_s: float, broadcast: Broadcast) -> Hub:
+def build_hub(
+    client: UpstreamClient, *, interval_s: float, broadcast: Broadcast | None = None
+) -> Hub:
     """The process's live hub; it polls without any caller's credentials (it serves many)."""
 
     async def fetch(key: ListingKey) -> list[Task]:
