@@ -4,13 +4,17 @@ A ``Hub`` (one per process) keeps, for each listing some subscription needs
 (``("user" | "group" | "role", name)``), a poller that fetches it every ``interval_s``
 seconds and keeps the last good answer. Pollers are refcounted: the first subscriber of
 a listing starts its poller, the last one to leave stops it. A failed poll keeps the last
-good listing. ``Hub.poke()`` makes every poller poll now (a mutation went through).
+good listing. ``Hub.touched(keys)`` makes the pollers of those listings poll now (a
+mutation went through, or the embedded runtime changed them) and tells the other replicas
+through the broadcast channel (``backend.broadcast``); ``keys=None`` means every listing.
+A hub hears the others' hints while ``Hub.start()``'s listener runs.
 
 Each subscription (``watch``) merges its principal's listings with the same pure functions
 as the ``viewer.inbox`` query, filters, orders and pages them, and yields an ``Update``
 only when its view changed: subscriptions make no upstream calls of their own.
 
-    hub = Hub(client, interval_s=2.0)
+    hub = Hub(fetch, interval_s=2.0, broadcast=MemoryBroadcast())
+    hub.start()
     async for update in watch(hub, principal, filter=None, order=None, first=20): ...
     await hub.aclose()
 """
@@ -20,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from backend.broadcast import Broadcast, Hint, MemoryBroadcast
 from backend.errors import OnewebError
 from backend.models import Task
 
@@ -40,6 +46,8 @@ log = logging.getLogger("oneweb_graphql.live")
 ListingKey = tuple[ListingKind, str]
 #: Fetches one listing from the upstream.
 Fetch = Callable[[ListingKey], Awaitable[list[Task]]]
+#: After a failed publish, hints are not sent for this long (one is tried after it).
+_RETRY_S = 1.0
 
 
 @dataclass(eq=False)
@@ -68,20 +76,99 @@ class _Poller:
 class Hub:
     """The process's pollers, one per listing that at least one subscription needs."""
 
-    def __init__(self, fetch: Fetch, *, interval_s: float) -> None:
+    def __init__(
+        self, fetch: Fetch, *, interval_s: float, broadcast: Broadcast | None = None
+    ) -> None:
         self._fetch = fetch
         self.interval_s = interval_s
         self._pollers: dict[ListingKey, _Poller] = {}
+        self._broadcast = broadcast
+        #: Whether other processes hear this hub's hints (Redis), not only this process.
+        self.shared = broadcast is not None and not isinstance(broadcast, MemoryBroadcast)
+        self._origin = uuid.uuid4().hex
+        #: Set where the upstream itself calls ``touched`` for every change it commits (the
+        #: embedded runtime in this process): mutations then need not work out their own.
+        self.upstream_tells = False
+        self._background: set[asyncio.Task[None]] = set()
+        #: When the latest publish failed (loop time), while the channel has not taken one since.
+        self._publish_failed_at: float | None = None
 
     @property
     def active(self) -> tuple[ListingKey, ...]:
         """The listings being polled now."""
         return tuple(self._pollers)
 
-    def poke(self) -> None:
-        """Poll every active listing now (something changed through this facade)."""
+    @property
+    def listening(self) -> bool:
+        """Whether a mutation should work out which listings it touched: the upstream does
+        not say so itself, and a listing is active here or other replicas may have some."""
+        return not self.upstream_tells and (self.shared or bool(self._pollers))
+
+    def task(self, task_id: str) -> Task | None:
+        """The task as the latest poll of an active listing showed it, or None."""
         for poller in self._pollers.values():
+            for task in poller.tasks or ():
+                if task.id == task_id:
+                    return task
+        return None
+
+    def poke(self, keys: Iterable[ListingKey] | None = None) -> None:
+        """Poll ``keys`` now, those of them that are active here (None: every active one)."""
+        if keys is None:
+            pollers: Iterable[_Poller] = self._pollers.values()
+        else:
+            pollers = (p for key in keys if (p := self._pollers.get(key)) is not None)
+        for poller in pollers:
             poller.wake.set()
+
+    def touched(self, keys: Iterable[ListingKey] | None) -> None:
+        """A change touched ``keys`` (None: unknown, any listing): poll those active here
+        now and tell the other replicas. Never raises and never waits on the channel."""
+        hint = Hint.of(keys, origin=self._origin)
+        if hint.keys is not None and not hint.keys:
+            return
+        self.poke(hint.keys)
+        failed_at = self._publish_failed_at
+        if failed_at is not None and asyncio.get_running_loop().time() - failed_at < _RETRY_S:
+            return  # the channel is down: no pile of doomed publishes, polling covers it
+        if self._broadcast is not None:
+            self._spawn(self._publish(self._broadcast, hint), name="live:publish")
+
+    def start(self) -> None:
+        """Listen to the other replicas' hints (until ``aclose``)."""
+        if self._broadcast is not None:
+            self._spawn(self._listen(self._broadcast), name="live:listen")
+
+    def _spawn(self, work: Awaitable[None], *, name: str) -> None:
+        task = asyncio.ensure_future(work)
+        task.set_name(name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _publish(self, broadcast: Broadcast, hint: Hint) -> None:
+        try:
+            await broadcast.publish(hint)
+        except Exception as error:  # the channel is a shortcut; polling is the fallback
+            if self._publish_failed_at is None:
+                log.warning(
+                    "live hints not published (%s); polling covers them till the channel is back",
+                    type(error).__name__,
+                )
+            self._publish_failed_at = asyncio.get_running_loop().time()
+        else:
+            if self._publish_failed_at is not None:
+                log.info("live hints published again")
+            self._publish_failed_at = None
+
+    async def _listen(self, broadcast: Broadcast) -> None:
+        while True:
+            try:
+                async for hint in broadcast.listen():
+                    if hint.origin != self._origin:  # this hub polled its own keys already
+                        self.poke(hint.keys)
+            except Exception:  # a bug in the channel must not end live pushes for good
+                log.exception("live broadcast listener failed; restarting it")
+            await asyncio.sleep(1.0)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, keys: Sequence[ListingKey]) -> AsyncIterator[_Subscriber]:
@@ -142,8 +229,9 @@ class Hub:
                     await poller.wake.wait()
 
     async def aclose(self) -> None:
-        """Stop every poller (the process is shutting down)."""
+        """Stop every poller and the listener (the process is shutting down)."""
         runners = [p.runner for p in self._pollers.values() if p.runner is not None]
+        runners.extend(self._background)
         self._pollers.clear()
         for runner in runners:
             runner.cancel()

@@ -24,6 +24,7 @@ from .instance import InstanceRef
 from .loaders import PrincipalKey
 from .payload import TaskOutcome, find_in_listings, principal_listings
 from .problems import FieldGuess, UserProblem, problem_for
+from .touched import Seen, Touched, announce, instance_listings, task_before
 
 __all__ = [
     "ALL_PAYLOAD_FIELDS",
@@ -82,8 +83,6 @@ async def _attempt(
         return [refused.problem]
     except OnewebError as error:
         return [problem_for(ctx, error, path, guess)]
-    if ctx.hub is not None:
-        ctx.hub.poke()  # live inboxes see the change now, not at the next poll
     return []
 
 
@@ -167,6 +166,7 @@ async def _task_mutation(
     known: list[str] = []
     acting: list[PrincipalKey] = [("user", user) for user in users]
     read_here = False
+    before: list[Seen] = []  # the listings that showed the task, for live inboxes
 
     async def act() -> None:
         nonlocal read_here
@@ -186,6 +186,7 @@ async def _task_mutation(
             task = await find_in_listings(ctx, task_id, (acting, principal_listings(ctx)))
             if task is not None:
                 known.append(task.instance_id)
+        before.append(await task_before(ctx, task_id, known[0] if known else None))
         await call(acting[0][1] if acting else "")
 
     errors = await _attempt(ctx, path, guess, act)
@@ -195,9 +196,13 @@ async def _task_mutation(
         if instance is not None:
             ctx.loaders.tasks_by_instance.clear(instance)
         ctx.loaders.clear_lists()
+        users = [name for _, name in acting]
         if action == "complete":
             ctx.loaders.variables_by_task.clear(task_id)
+            opened = await instance_listings(ctx, instance or before[0].instance_id)
+            announce(ctx, before[0].listings, opened, users=users)
             return TaskOutcome(task_id, instance, open=False)
+        announce(ctx, before[0].listings, users=users)
         return TaskOutcome(task_id, instance, (tuple(acting), principal_listings(ctx)))
     if not read_here:  # refused: what this request read before may be stale
         if instance is not None:
@@ -324,9 +329,12 @@ async def assign_instance(
 ) -> InstanceOutcome:
     """Make ``user`` the one candidate of every open task of the instance (endpoint 9)."""
 
+    before: list[Touched] = []
+
     async def call() -> None:
         _checked(check_id, "instanceId", instance_id)
         _checked(check_name, "user", user)
+        before.append(await instance_listings(ctx, instance_id))
         await ctx.client.assign_instance(instance_id, user, headers=ctx.headers)
 
     guess = FieldGuess(("input", "user"), frozenset({"instanceId", "user"}))
@@ -335,6 +343,7 @@ async def assign_instance(
         return InstanceOutcome(None, errors)
     ctx.loaders.tasks_by_instance.clear(instance_id)
     ctx.loaders.clear_lists()
+    announce(ctx, *before, users=[user])
     return InstanceOutcome(InstanceRef(instance_id))
 
 
@@ -378,6 +387,7 @@ async def start_process(
     if errors:
         return InstanceOutcome(None, errors)
     ctx.loaders.clear_lists()
+    announce(ctx, await instance_listings(ctx, started[0]))
     process = Process(name=process_name, app_name=app_name, snap_version=snap_version)
     return InstanceOutcome(InstanceRef(started[0], process))
 

@@ -18,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import DisableIntrospection
 
+from backend.broadcast import open_broadcast
 from backend.client import UpstreamClient, make_transport
 from backend.inprocess import in_process_transport
 from resolvers.memory import InstanceIndex
@@ -115,13 +116,23 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             observer=None if metrics is None else metrics.observe_upstream,
         )
         app.state.client = client
-        app.state.hub = hub = build_hub(client, interval_s=settings.live_interval_s)
+        broadcast = open_broadcast(settings.broadcast_url)
+        app.state.hub = hub = build_hub(
+            client, interval_s=settings.live_interval_s, broadcast=broadcast
+        )
+        hub.start()
+        if runtime_app is not None:
+            # The runtime tells the hub what it changed, whoever called it: no polling delay.
+            runtime_app.state.runtime.on_change = hub.touched
+            hub.upstream_tells = True
         try:
             yield
         finally:
             await hub.aclose()
+            await broadcast.aclose()
             await client.aclose()
             if runtime_app is not None:
+                runtime_app.state.runtime.on_change = None
                 runtime_app.state.runtime.close()
 
     limits = query_limits(

@@ -17,6 +17,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
+from backend.broadcast import Broadcast
 from backend.client import UpstreamClient
 from backend.models import Task
 from resolvers.context import Context
@@ -30,14 +31,16 @@ __all__ = ["UNAUTHENTICATED_CLOSE", "ConnectionInitIdentity", "build_hub", "payl
 UNAUTHENTICATED_CLOSE = 4403
 
 
-def build_hub(client: UpstreamClient, *, interval_s: float) -> Hub:
+def build_hub(
+    client: UpstreamClient, *, interval_s: float, broadcast: Broadcast | None = None
+) -> Hub:
     """The process's live hub; it polls without any caller's credentials (it serves many)."""
 
     async def fetch(key: ListingKey) -> list[Task]:
         kind, name = key
         return await client.tasks(**{kind: name}, headers={})
 
-    return Hub(fetch, interval_s=interval_s)
+    return Hub(fetch, interval_s=interval_s, broadcast=broadcast)
 
 
 def payload_headers(payload: object) -> Headers:

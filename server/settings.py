@@ -211,11 +211,26 @@ class Settings(BaseSettings):
             "Seconds between two polls of a task listing that a live inbox subscription needs."
         ),
     )
+    broadcast_url: str = Field(
+        default="memory://",
+        description=(
+            "Where live-inbox change hints go to every replica: `memory://` (this process "
+            "only) or `redis://HOST:PORT/DB` (Redis pub/sub shared by replicas)."
+        ),
+    )
     cache_max_age_s: int = Field(
         default=DEFAULT_CACHE_MAX_AGE_S,
         ge=0,
         description="max-age of a GET query's answer without credentials (0: never cached).",
     )
+
+    @field_validator("broadcast_url")
+    @classmethod
+    def _known_broadcast(cls, value: str) -> str:
+        scheme = value.partition("://")[0] if "://" in value else ""
+        if scheme not in ("memory", "redis", "rediss"):
+            raise ValueError("must be memory:// or redis://HOST:PORT/DB")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -31,7 +31,7 @@ from backend.embedded.store import (
 from backend.errors import BadInput, Conflict, Forbidden, NotFound
 from backend.models import Task, now_ms
 
-__all__ = ["DEFAULT_PRIORITY", "SYSTEM_USER", "Principal", "Runtime", "task_to_wire"]
+__all__ = ["DEFAULT_PRIORITY", "SYSTEM_USER", "OnChange", "Principal", "Runtime", "task_to_wire"]
 
 #: ``priority`` of every task: ONEWEB's default.
 DEFAULT_PRIORITY: Final = 50
@@ -42,6 +42,24 @@ _log = logging.getLogger(__name__)
 
 #: Who a task listing is for.
 Principal = Literal["user", "role", "group"]
+#: Told the task listings an operation changed, once it is committed.
+OnChange = Callable[[frozenset[tuple[Principal, str]]], None]
+
+
+def _listings(rows: Iterable[TaskRow]) -> set[tuple[Principal, str]]:
+    """The listings that show these tasks: their assignees' and their candidates'."""
+    keys: set[tuple[Principal, str]] = set()
+    for row in rows:
+        keys.update(("user", user) for user in row.candidate_users)
+        keys.update(("group", group) for group in row.candidate_groups)
+        keys.update(("role", role) for role in row.candidate_roles)
+        if row.assignee:
+            keys.add(("user", row.assignee))
+    return keys
+
+
+def _offered(tasks: Iterable[NewTask]) -> set[tuple[Principal, str]]:
+    return {("group", group) for task in tasks for group in task.candidate_groups}
 
 
 def task_to_wire(row: TaskRow) -> dict[str, Any]:
@@ -91,8 +109,11 @@ class Runtime:
     """One embedded runtime: its definitions, its engine and its store.
 
     ``processes_dir`` defaults to the bundled samples. Opens the database at once;
-    ``close()`` is idempotent.
+    ``close()`` is idempotent. ``on_change``, where set, is told after each committed
+    operation which task listings it changed (a live inbox in the same process re-polls them).
     """
+
+    on_change: OnChange | None = None
 
     def __init__(self, *, db_path: Path, processes_dir: Path | None = None) -> None:
         self.definitions = Definitions(directory=processes_dir or BUNDLED_PROCESSES_DIR)
@@ -104,6 +125,14 @@ class Runtime:
     def close(self) -> None:
         """Close the database; safe to call more than once."""
         self.store.close()
+
+    def _changed(self, keys: Iterable[tuple[Principal, str]]) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(frozenset(keys))
+        except Exception:  # the change is committed: a listener's failure is not the caller's
+            _log.exception("on_change failed")
 
     # -- instances -----------------------------------------------------------------------
 
@@ -142,6 +171,7 @@ class Runtime:
             )
             ready = _new_tasks(self.engine.ready_tasks(workflow))
             tx.insert_tasks(instance_id, process_name, ready, now=now)
+        self._changed(_offered(ready))
         return instance_id
 
     def instance_tasks(self, instance_id: str) -> list[dict[str, Any]]:
@@ -156,8 +186,9 @@ class Runtime:
         with self.store.transaction() as tx:
             if tx.instance(instance_id) is None:
                 raise NotFound(f"unknown instance {instance_id!r}")
-            task_ids = [row.id for row in tx.open_tasks_of_instance(instance_id)]
-            tx.set_candidate_users(task_ids, [user])
+            rows = tx.open_tasks_of_instance(instance_id)
+            tx.set_candidate_users([row.id for row in rows], [user])
+        self._changed({*_listings(rows), ("user", user)})
 
     # -- tasks ---------------------------------------------------------------------------
 
@@ -175,29 +206,33 @@ class Runtime:
     def claim(self, task_id: str, *, user: str) -> None:
         """Claim an open task for ``user``; claiming one's own task again is fine."""
         with self.store.transaction() as tx:
-            if tx.claim(task_id, user):
-                return
-            row = _open_task(tx, task_id)
-            if row.assignee != user:
-                raise Conflict(f"task {task_id!r} is already claimed by {row.assignee!r}")
+            if not tx.claim(task_id, user):
+                row = _open_task(tx, task_id)
+                if row.assignee != user:
+                    raise Conflict(f"task {task_id!r} is already claimed by {row.assignee!r}")
+                return  # already the user's: nothing changed
+            claimed = tx.task(task_id)
+        self._changed(_listings([claimed] if claimed else []))
 
     def unclaim(self, task_id: str, *, user: str) -> None:
         """Release ``user``'s claim on a task; it is READY again."""
         with self.store.transaction() as tx:
-            if tx.unclaim(task_id, user):
-                return
-            row = _open_task(tx, task_id)
-            if row.assignee is None:
-                raise Conflict(f"task {task_id!r} is not claimed")
-            raise Forbidden(f"task {task_id!r} is claimed by {row.assignee!r}, not by {user!r}")
+            if not tx.unclaim(task_id, user):
+                row = _open_task(tx, task_id)
+                if row.assignee is None:
+                    raise Conflict(f"task {task_id!r} is not claimed")
+                raise Forbidden(f"task {task_id!r} is claimed by {row.assignee!r}, not by {user!r}")
+            released = tx.task(task_id)
+        self._changed({*_listings([released] if released else []), ("user", user)})
 
     def assign(self, task_id: str, *, users: Sequence[str]) -> None:
         """Make ``users`` exactly the candidate users of an open task (does not claim it)."""
         if not users:
             raise BadInput("assign needs at least one user")
         with self.store.transaction() as tx:
-            _open_task(tx, task_id)
+            row = _open_task(tx, task_id)
             tx.set_candidate_users([task_id], users)
+        self._changed({*_listings([row]), *(("user", user) for user in users)})
 
     def variables(self, task_id: str) -> dict[str, Any]:
         """The data of a task's instance: the start object merged with every completion."""
@@ -237,11 +272,12 @@ class Runtime:
             tx.close_tasks([task_id], assignee=user, now=now)
             ready = self.engine.ready_tasks(workflow)
             ready_ids = {task.id for task in ready}
-            stored = {task.id for task in tx.open_tasks_of_instance(instance.id)}
+            open_rows = tx.open_tasks_of_instance(instance.id)
+            stored = {task.id for task in open_rows}
             # Tasks the engine dropped without a user (none in the bundled processes).
             tx.close_tasks(stored - ready_ids, assignee=None, now=now)
-            fresh = [task for task in ready if task.id not in stored]
-            tx.insert_tasks(instance.id, instance.process_name, _new_tasks(fresh), now=now)
+            fresh = _new_tasks([task for task in ready if task.id not in stored])
+            tx.insert_tasks(instance.id, instance.process_name, fresh, now=now)
             tx.update_instance(
                 instance.id,
                 data=data,
@@ -249,6 +285,8 @@ class Runtime:
                 completed=self.engine.is_completed(workflow),
                 now=now,
             )
+        dropped = [task for task in open_rows if task.id not in ready_ids]
+        self._changed({*_listings([row, *dropped]), ("user", user), *_offered(fresh)})
 
     # -- definitions ---------------------------------------------------------------------
 
