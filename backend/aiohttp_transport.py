@@ -1,51 +1,47 @@
-"""An httpx transport written on aiohttp: a quarter of httpx's own CPU per upstream call.
+"""The upstream calls over the network: one pooled ``aiohttp.ClientSession``.
 
-``backend/transport.py`` uses it two ways: as an ordinary ``httpx.AsyncBaseTransport``,
-and through ``exchange``, a fast path that skips httpx's request and response objects.
-Either way aiohttp's failures are raised as the httpx exceptions httpx's own transport
-raises, so the channel maps one set of failures.
+aiohttp was measured against httpx's own client (a quarter of its CPU per call) and
+against pyreqwest (Rust): see docs/speed.md. Its failures become the three of
+``backend.exchange``, so the channel maps one set of failures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiohttp
-import httpx
 import yarl
 
-__all__ = ["AiohttpTransport", "DirectRequest", "httpx_error_for"]
+from backend.exchange import ConnectFailed, ConnectionBroken, Request, TransportFailure
 
-# Not even the session's default (5 minutes in total): the caller sets the deadline.
+__all__ = ["AiohttpTransport"]
+
+# Not even the session's default (5 minutes in total): the channel sets the deadline.
 _NO_TIMEOUT = aiohttp.ClientTimeout()
 
 
-@dataclass(frozen=True, slots=True)
-class DirectRequest:
-    """A request for ``AiohttpTransport.exchange``: the URL already percent-encoded."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    content: bytes | None
-
-
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that sends each request through one pooled ``aiohttp.ClientSession``.
+class AiohttpTransport:
+    """Each request through one pooled ``aiohttp.ClientSession``, its URL bytes untouched.
 
     Written here rather than taken from ``httpx-aiohttp``, which lets yarl re-quote the
-    path (an id's ``%3B`` goes out as ``;``, where a servlet container cuts a segment)
-    and reports a refused connection as a timeout. The URL goes out exactly as httpx
-    built it; the session keeps no cookie (the client is shared by every caller).
+    path (an id's ``%3B`` goes out as ``;``, where a servlet container cuts a segment).
+    The session keeps no cookie (the client is shared by every caller), follows no
+    redirect, never resends a request by itself and has no timeout: the channel bounds
+    the whole call (a per-read timeout would let a trickle go on for ever).
+
+        transport = AiohttpTransport(max_concurrency=64, keepalive_expiry_s=4.0)
     """
 
     def __init__(self, *, max_concurrency: int, keepalive_expiry_s: float) -> None:
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         self._max_concurrency = max_concurrency
         self._keepalive_expiry_s = keepalive_expiry_s
         self._session: aiohttp.ClientSession | None = None
+        self.closed = False
 
     def _session_in_loop(self) -> aiohttp.ClientSession:
         if self._session is None:  # built here, inside the running event loop
+            if self.closed:
+                raise TransportFailure("the upstream client is closed")
             connector = aiohttp.TCPConnector(
                 limit=self._max_concurrency, keepalive_timeout=self._keepalive_expiry_s
             )
@@ -53,18 +49,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector=connector, cookie_jar=aiohttp.DummyCookieJar()
             )
             # aiohttp resends a GET once by itself when the connection drops; retries
-            # are the channel's decision (reads only, retry_reads times), as with httpx.
+            # are the channel's decision (reads only, retry_reads times).
             if "_retry_connection" in aiohttp.ClientSession.ATTRS:
                 self._session._retry_connection = False
         return self._session
 
-    async def exchange(self, request: DirectRequest) -> tuple[int, bytes]:
-        """Send ``request`` straight through aiohttp: the reply's status and body.
+    async def exchange(self, request: Request) -> tuple[int, bytes]:
+        """Send ``request``: the reply's status and its whole body.
 
-        The channel's fast path, without httpx objects; failures raise the httpx
-        exceptions ``handle_async_request`` raises, for the channel to map as usual.
-        It has no timeout of its own: the channel bounds the whole call with one
-        deadline (aiohttp's per-read timeout would let a trickle go on for ever).
+        status, body = await transport.exchange(Request("GET", url, headers, None))
         """
         session = self._session_in_loop()
         try:
@@ -77,54 +70,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=_NO_TIMEOUT,
             ) as response:
                 return response.status, await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise httpx_error_for(exc, httpx.Request(request.method, request.url)) from exc
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._session_in_loop()
-        timeout = request.extensions.get("timeout", {})
-        content = await request.aread()
-        try:
-            async with session.request(
-                request.method,
-                yarl.URL(str(request.url), encoded=True),
-                headers=request.headers.multi_items(),
-                data=content or None,
-                allow_redirects=False,
-                auto_decompress=False,  # httpx decodes, as with its own transport
-                timeout=aiohttp.ClientTimeout(
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                ),
-            ) as response:
-                body = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise httpx_error_for(exc, request) from exc
-        return httpx.Response(
-            response.status, headers=response.raw_headers, content=body, request=request
-        )
+        except aiohttp.ClientConnectorError as exc:  # before ClientOSError, its base
+            raise ConnectFailed(_message(exc)) from exc
+        except (
+            aiohttp.ClientConnectionError,  # reset, disconnected, closed early
+            aiohttp.ClientPayloadError,  # the body ended short or was malformed
+            aiohttp.ClientResponseError,  # a reply that is not HTTP
+        ) as exc:
+            raise ConnectionBroken(_message(exc)) from exc
+        except aiohttp.ClientError as exc:
+            raise TransportFailure(_message(exc)) from exc
 
     async def aclose(self) -> None:
+        """Close the pool's connections; later calls fail."""
+        self.closed = True
         if self._session is not None:
             await self._session.close()
+            self._session = None
 
 
-def httpx_error_for(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
-    """The httpx exception httpx's own transport raises for what aiohttp raised."""
-    message = str(exc) or type(exc).__name__
-    kind: type[httpx.TransportError]
-    # Timeouts first: aiohttp's timeout errors are also connection errors.
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        kind = httpx.ConnectTimeout
-    elif isinstance(exc, TimeoutError):
-        kind = httpx.ReadTimeout
-    elif isinstance(exc, aiohttp.ClientConnectorError):
-        kind = httpx.ConnectError
-    elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
-        kind = httpx.RemoteProtocolError
-    elif isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
-        kind = httpx.ReadError
-    else:
-        kind = httpx.TransportError
-    return kind(message, request=request)
+def _message(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
