@@ -2,7 +2,7 @@
 
 What each call sends and returns: ids percent-encoded as one path segment, query values
 encoded, bodies as JSON, replies as ``Task`` models or plain data. How it travels (the
-pooled aiohttp session, the concurrency cap, retries, the circuit breaker, the envelope,
+pooled HTTP client, the concurrency cap, retries, the circuit breaker, the envelope,
 the typed errors of ``backend.errors``) lives in ``backend.transport``. Nothing above
 ``backend`` knows which HTTP library carries the calls.
 """
@@ -59,7 +59,7 @@ class UpstreamClient:
     ``start_process_legacy``, ``claim_task``, ``unclaim_task``, ``complete_task``,
     ``tasks_by_instance``, ``tasks_by_principal``, ``variables_by_task``,
     ``assign_task``, ``assign_instance``, ``refresh_cache``, ``refresh_process``, ``ping``.
-    ``transport`` is aiohttp's pooled session unless given (the embedded runtime's facade
+    ``transport`` is pyreqwest's pooled client unless given (the embedded runtime's facade
     passes ``InProcessTransport``).
 
         async with UpstreamClient(base_url="http://bpm.example:8080") as client: ...

@@ -1,7 +1,7 @@
 """What carries an upstream call: one request out, a status and a body back, or a failure.
 
 ``UpstreamChannel`` (``backend/transport.py``) sends every call through one ``Transport``:
-``AiohttpTransport`` over the network, or ``InProcessTransport`` to the embedded runtime in
+``ReqwestTransport`` over the network, or ``InProcessTransport`` to the embedded runtime in
 the same process. A transport has no timeout, no retry and no error mapping of its own;
 the channel bounds each call with one deadline and reads the failures below, the only
 ones a transport raises, into the typed errors of ``backend.errors``.
@@ -44,8 +44,13 @@ class ConnectionBroken(TransportFailure):
 
 
 class Transport(Protocol):
-    """``exchange`` a request for ``(status, body)``; ``aclose`` its connections."""
+    """``exchange`` a request for ``(status, body)``; ``aclose`` its connections.
 
-    async def exchange(self, request: Request) -> tuple[int, bytes]: ...
+    ``seconds_left`` is what remains of the call's deadline: the channel enforces it, and a
+    transport whose work outlives a cancelled await (a connection held in another thread)
+    ends that work by then too, so a hanging upstream never holds connections.
+    """
+
+    async def exchange(self, request: Request, *, seconds_left: float) -> tuple[int, bytes]: ...
 
     async def aclose(self) -> None: ...

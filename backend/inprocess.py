@@ -27,7 +27,7 @@ class InProcessTransport:
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
-    async def exchange(self, request: Request) -> tuple[int, bytes]:
+    async def exchange(self, request: Request, *, seconds_left: float) -> tuple[int, bytes]:
         """Run ``request`` through the app: the reply's status and whole body."""
         url = urlsplit(request.url)
         raw_path = url.path or "/"

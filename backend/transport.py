@@ -1,7 +1,7 @@
 """How a call of the upstream client travels: transport, protection, failures, envelope.
 
 ``backend/client.py`` says what each endpoint sends and returns; ``UpstreamChannel``
-carries it over one ``Transport`` (``backend/exchange.py``: aiohttp's pooled session over
+carries it over one ``Transport`` (``backend/exchange.py``: pyreqwest's pooled client over
 the network, or the embedded runtime in the same process), guarded by a deadline per
 call, a cap on calls in flight, a circuit breaker and a jittered retry of reads
 (stamina). ``_typed`` is the one place where a transport's failures become the typed
@@ -21,7 +21,6 @@ from urllib.parse import quote, urlsplit
 import orjson
 import stamina
 
-from backend.aiohttp_transport import AiohttpTransport
 from backend.breaker import DOWN, UNREACHABLE, UP, CircuitBreaker, Verdict
 from backend.envelope import unwrap
 from backend.errors import (
@@ -33,6 +32,7 @@ from backend.errors import (
 )
 from backend.exchange import ConnectFailed, ConnectionBroken, Request, Transport, TransportFailure
 from backend.models import API_PREFIX
+from backend.reqwest_transport import ReqwestTransport
 
 __all__ = [
     "CIRCUIT_OPEN",
@@ -126,7 +126,7 @@ class UpstreamChannel:
         self._observer = observer
         self._slots = asyncio.Semaphore(max_concurrency)
         # The pool is as large as the cap, so every call in flight has its connection.
-        self._transport: Transport = transport or AiohttpTransport(
+        self._transport: Transport = transport or ReqwestTransport(
             max_concurrency=max_concurrency, keepalive_expiry_s=KEEPALIVE_EXPIRY_S
         )
 
@@ -207,7 +207,12 @@ class UpstreamChannel:
                 await self._slots.acquire()
                 try:
                     started = time.perf_counter()
-                    status, content = await _typed(endpoint, self._transport.exchange(request))
+                    status, content = await _typed(
+                        endpoint,
+                        self._transport.exchange(
+                            request, seconds_left=deadline - asyncio.get_running_loop().time()
+                        ),
+                    )
                 finally:
                     self._slots.release()
         except TimeoutError:

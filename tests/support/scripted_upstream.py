@@ -149,6 +149,8 @@ class ScriptedUpstream:
     routes: list[Route] = field(default_factory=list)
     requests: list[RawRequest] = field(default_factory=list)
     connections: int = 0
+    #: Hanging connections the client closed: what a deadline must do.
+    closed_while_hanging: int = 0
     base_url: str = ""
     _server: asyncio.Server | None = None
     _handlers: set[asyncio.Task[None]] = field(default_factory=set)
@@ -202,7 +204,9 @@ class ScriptedUpstream:
             self.requests.append(request)
             answer = await self._answer(request)
             if answer is Fault.HANG:
-                await asyncio.Event().wait()  # until aclose cancels this handler
+                await reader.read()  # until the client closes (or aclose cancels this handler)
+                self.closed_while_hanging += 1
+                return
             if answer is Fault.DROP:
                 return
             if answer is Fault.RESET:

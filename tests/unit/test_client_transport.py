@@ -1,12 +1,13 @@
 """The one request path over real loopback sockets: bytes on the wire, pooling, faults.
 
-Production and every client test send through ``AiohttpTransport``; the embedded
+Production and every client test send through ``ReqwestTransport``; the embedded
 runtime's facade sends through ``InProcessTransport``, checked here against the same
 expectations where they apply.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -115,6 +116,20 @@ async def test_silent_server_is_upstream_timeout(
     with pytest.raises(UpstreamTimeout):
         await client.claim_task("t1", "alice")
     assert time.monotonic() - started < 2
+
+
+async def test_the_deadline_closes_the_connection_of_a_hanging_call(
+    upstream: ScriptedUpstream, make_client: Factory
+) -> None:
+    # Cancelling the await alone would leave each connection open in pyreqwest's thread
+    # until the upstream answered: a hanging upstream would collect them.
+    upstream.route().mock(side_effect=Fault.HANG)
+    client = make_client(timeout=0.1, retry_reads=0)
+    for _ in range(3):
+        with pytest.raises(UpstreamTimeout):
+            await client.instance_tasks("i1")
+    await asyncio.sleep(0.5)
+    assert (upstream.connections, upstream.closed_while_hanging) == (3, 3)
 
 
 async def test_trickling_reply_is_cut_at_the_deadline_of_the_whole_call(
