@@ -51,6 +51,8 @@ class ReqwestTransport:
         if self._client is None:  # built here, inside the running event loop
             if self.closed:
                 raise TransportFailure("the upstream client is closed")
+            # No max_connections: the channel's slots cap the calls in flight, and a pool
+            # limit here would also count the connections of timed-out calls still closing.
             self._client = (
                 ClientBuilder()
                 .pool_max_idle_per_host(self._max_concurrency)
