@@ -92,7 +92,7 @@ async def test_read_is_not_retried_on_anything_but_a_connection_failure(
 ) -> None:
     route = upstream.route().mock(side_effect=[failure, _ok([])])
     with pytest.raises((UpstreamTimeout, UpstreamError, NotFound)):
-        await make_client(timeout=0.2).instance_tasks("i1")
+        await make_client(timeout=0.1).instance_tasks("i1")
     assert route.call_count == 1
 
 
@@ -166,7 +166,7 @@ async def test_timeouts_across_routes_open_the_circuit(
     upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     upstream.route().mock(side_effect=Fault.HANG)
-    client = make_client(timeout=0.1, **SMALL)
+    client = make_client(timeout=0.05, **SMALL)
     await _fail_across_routes(client)
     assert client.circuit_state == "open"
 
@@ -477,7 +477,7 @@ async def test_observer_outcome_names_what_happened(
     upstream.route().mock(side_effect=[answer])
     recorder = Recorder()
     with pytest.raises(OnewebError):
-        await make_client(observer=recorder, timeout=0.2).claim_task("t1", "alice")
+        await make_client(observer=recorder, timeout=0.1).claim_task("t1", "alice")
     assert recorder.outcomes == [("claim_task", outcome)]
 
 
