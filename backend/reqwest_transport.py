@@ -10,8 +10,9 @@ What the channel relies on:
 - The URL goes out as given: reqwest parses it by the WHATWG rules, which keep every
   percent-escape (``%3B`` stays ``%3B``) and only resolve dot segments, which the client
   never sends (ids of ``.`` or ``..`` are refused, ``%`` itself is escaped).
-- No redirects, no cookies, no decompression, no timeout of its own: the channel bounds
-  each call with one deadline, and cancelling the awaiting task drops the request.
+- No proxy from the environment, no redirects, no cookies, no decompression.
+- The channel bounds each call with one deadline; reqwest's own timeout follows it just
+  after, because cancelling the await alone leaves the request running in Rust.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class ReqwestTransport:
                 ClientBuilder()
                 .pool_max_idle_per_host(self._max_concurrency)
                 .pool_idle_timeout(timedelta(seconds=self._keepalive_expiry_s))
+                # Calls go where the configuration says: never through a proxy from the
+                # environment, which would see every caller's credentials.
+                .no_proxy()
                 .follow_redirects(False)
                 .default_cookie_store(False)
                 .gzip(False)

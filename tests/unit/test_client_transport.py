@@ -204,3 +204,20 @@ async def test_in_process_app_that_crashes_is_its_500_reply() -> None:
     client = UpstreamClient(base_url="http://embedded.invalid", transport=InProcessTransport(app))
     with pytest.raises(Exception, match="HTTP 500"):
         await client.instance_tasks("crash")
+
+
+async def test_proxy_settings_of_the_environment_are_ignored(
+    upstream: ScriptedUpstream,
+    make_client: Factory,
+    closed_port_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where calls go is the configuration's business: a proxy from the environment
+    # would see every caller's credentials.
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, closed_port_url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    upstream.route().mock(return_value=reply(200, json=envelope([])))
+    assert await make_client().tasks(user="alice") == []
+    assert len(upstream.requests) == 1
