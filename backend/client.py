@@ -2,9 +2,9 @@
 
 What each call sends and returns: ids percent-encoded as one path segment, query values
 encoded, bodies as JSON, replies as ``Task`` models or plain data. How it travels (the
-pooled httpx client, the concurrency cap, retries, the circuit breaker, the envelope,
+pooled HTTP client, the concurrency cap, retries, the circuit breaker, the envelope,
 the typed errors of ``backend.errors``) lives in ``backend.transport``. Nothing above
-``backend`` knows httpx exists.
+``backend`` knows which HTTP library carries the calls.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import quote
 
-import httpx
-
 from backend.breaker import BreakerState, CircuitBreaker
 from backend.errors import BadInput, DomainError, UpstreamError, UpstreamFailure
+from backend.exchange import Transport
 from backend.models import Task
-from backend.transport import Observer, UpstreamChannel, make_transport
+from backend.transport import Observer, UpstreamChannel
 
 __all__ = [
     "DEFAULT_BREAKER_FAILURE_RATE",
@@ -31,7 +30,6 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "Observer",
     "UpstreamClient",
-    "make_transport",
 ]
 
 DEFAULT_TIMEOUT_S: Final = 10.0
@@ -61,6 +59,8 @@ class UpstreamClient:
     ``start_process_legacy``, ``claim_task``, ``unclaim_task``, ``complete_task``,
     ``tasks_by_instance``, ``tasks_by_principal``, ``variables_by_task``,
     ``assign_task``, ``assign_instance``, ``refresh_cache``, ``refresh_process``, ``ping``.
+    ``transport`` is pyreqwest's pooled client unless given (the embedded runtime's facade
+    passes ``InProcessTransport``).
 
         async with UpstreamClient(base_url="http://bpm.example:8080") as client: ...
     """
@@ -71,7 +71,7 @@ class UpstreamClient:
         base_url: str,
         timeout: float = DEFAULT_TIMEOUT_S,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
         retry_reads: int = DEFAULT_RETRY_READS,
         breaker_failure_rate: float = DEFAULT_BREAKER_FAILURE_RATE,
         breaker_min_calls: int = DEFAULT_BREAKER_MIN_CALLS,

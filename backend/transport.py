@@ -1,25 +1,23 @@
 """How a call of the upstream client travels: transport, protection, failures, envelope.
 
 ``backend/client.py`` says what each endpoint sends and returns; ``UpstreamChannel``
-carries it over one pooled ``httpx.AsyncClient``, guarded by a deadline per call, a cap
-on calls in flight, a circuit breaker and a jittered retry of reads (stamina). ``send``
-is the one place where httpx exceptions become the typed errors of ``backend.errors``
-(and ``_verdict`` the one place that reads them for the breaker); ``unwrap`` reads the
-ONEWEB envelope. ``make_transport`` offers an aiohttp transport (less CPU per call)
-that raises httpx's own exceptions, so ``send`` sees the same failures either way.
+carries it over one ``Transport`` (``backend/exchange.py``: pyreqwest's pooled client over
+the network, or the embedded runtime in the same process), guarded by a deadline per
+call, a cap on calls in flight, a circuit breaker and a jittered retry of reads
+(stamina). ``_typed`` is the one place where a transport's failures become the typed
+errors of ``backend.errors`` (and ``_verdict`` the one place that reads them for the
+breaker); ``unwrap`` reads the ONEWEB envelope.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import http.cookiejar
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
+from urllib.parse import quote, urlsplit
 
-import httpx
 import orjson
 import stamina
 
@@ -32,28 +30,20 @@ from backend.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from backend.exchange import ConnectFailed, ConnectionBroken, Request, Transport, TransportFailure
 from backend.models import API_PREFIX
-
-try:
-    from backend.aiohttp_transport import AiohttpTransport, DirectRequest
-except ImportError:  # pragma: no cover - exercised only where aiohttp is missing
-    HAS_AIOHTTP = False
-else:
-    HAS_AIOHTTP = True
+from backend.reqwest_transport import ReqwestTransport
 
 __all__ = [
     "CIRCUIT_OPEN",
-    "HAS_AIOHTTP",
     "KEEPALIVE_EXPIRY_S",
+    "MAX_URL_CHARS",
     "OUTCOME_CIRCUIT_OPEN",
     "OUTCOME_ERROR",
     "OUTCOME_TIMEOUT",
     "OUTCOME_UNAVAILABLE",
-    "TRANSPORT_KINDS",
     "Observer",
     "UpstreamChannel",
-    "make_transport",
-    "send",
     "unwrap",
 ]
 
@@ -63,8 +53,9 @@ logger = logging.getLogger(__name__)
 #: (uvicorn: 5 s), so the client never writes to a socket the server is closing.
 KEEPALIVE_EXPIRY_S: Final = 4.0
 
-#: The values ``make_transport`` accepts.
-TRANSPORT_KINDS: Final = ("auto", "aiohttp", "httpx")
+#: The longest URL sent (the usual limit of servlet containers' request line is 8 KiB to
+#: 64 KiB): what the caller asked for cannot reach the upstream as one request.
+MAX_URL_CHARS: Final = 65_536
 
 # Backoff before a read is retried: short, because a caller is waiting, and jittered,
 # so that the retried reads of many requests do not arrive at the same instant.
@@ -109,47 +100,39 @@ class UpstreamChannel:
         base_url: str,
         timeout: float,
         max_concurrency: int,
-        transport: httpx.AsyncBaseTransport | None,
+        transport: Transport | None,
         retry_reads: int,
         breaker: CircuitBreaker,
         observer: Observer | None,
     ) -> None:
-        base = httpx.URL(base_url)
-        if base.scheme not in ("http", "https") or not base.host or base.query or base.fragment:
+        base = urlsplit(base_url)
+        if (
+            base.scheme not in ("http", "https")
+            or not base.hostname
+            or base.query
+            or base.fragment
+            or not base_url.isascii()
+        ):
             raise ValueError(f"base_url must be an http(s) URL without query, got {base_url!r}")
-        self.base_url = base
+        if base.username is not None or base.password is not None:
+            # The client is shared by every caller: credentials come from each caller.
+            raise ValueError("base_url must not carry credentials; they travel per call")
+        self.base_url = base_url
         self.breaker = breaker
-        self._prefix = base.raw_path.decode("ascii").rstrip("/") + API_PREFIX
+        self._origin = f"{base.scheme}://{base.netloc}"
+        self._prefix = quote(base.path, safe="/%:@!$&'()*+,;=~").rstrip("/") + API_PREFIX
         self._timeout = timeout
         self._retry_reads = retry_reads
         self._observer = observer
         self._slots = asyncio.Semaphore(max_concurrency)
-        # With the aiohttp transport, calls skip httpx's client layer (URL and Request
-        # objects, cookie extraction, auth and redirect hooks, a Response per call):
-        # that layer cost more CPU per call than aiohttp itself (py-spy, bench/README.md).
-        # httpx's client still serves every other transport, and the tests' mocks.
-        self._direct: AiohttpTransport | None = None
-        if isinstance(transport, AiohttpTransport) and not base.userinfo:
-            self._direct = transport
-        self._origin = f"{base.scheme}://{base.netloc.decode('ascii')}"
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
-                max_connections=max_concurrency,
-                max_keepalive_connections=max_concurrency,
-                keepalive_expiry=KEEPALIVE_EXPIRY_S,
-            ),
-            cookies=_cookie_jar_that_keeps_nothing(),
-            headers={"Accept": "application/json", "User-Agent": _USER_AGENT},
-            follow_redirects=False,
-            # Credentials come from the caller only: never from ~/.netrc or proxy env.
-            trust_env=False,
+        # The pool is as large as the cap, so every call in flight has its connection.
+        self._transport: Transport = transport or ReqwestTransport(
+            max_concurrency=max_concurrency, keepalive_expiry_s=KEEPALIVE_EXPIRY_S
         )
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        await self._transport.aclose()
 
     async def call(
         self,
@@ -166,22 +149,14 @@ class UpstreamChannel:
         data = await channel.call("tasks_by_instance", "GET", "/instance/i1/tasks", ...)
         """
         deadline = asyncio.get_running_loop().time() + self._timeout
-        request: httpx.Request | DirectRequest
-        if self._direct is not None:
-            request = _direct_request(method, self._origin + self._prefix + path, body, headers)
-        else:
-            try:
-                request = self._http.build_request(
-                    method,
-                    self.base_url.copy_with(raw_path=(self._prefix + path).encode("ascii")),
-                    headers=headers,
-                    content=None if body is None else orjson.dumps(body),
-                )
-            except httpx.InvalidURL as exc:
-                # What the caller sent cannot be a URL (e.g. an id of 70,000 characters).
-                raise BadInput(f"request cannot be sent: {exc}", endpoint=endpoint) from exc
-            if body is not None:
-                request.headers["Content-Type"] = "application/json"
+        url = self._origin + self._prefix + path
+        if len(url) > MAX_URL_CHARS:
+            # What the caller sent cannot be a URL (e.g. an id of 70,000 characters).
+            raise BadInput(
+                f"request cannot be sent: its URL is too long ({len(url)} characters)",
+                endpoint=endpoint,
+            )
+        request = _request(method, url, body, headers)
         if not read or self._retry_reads == 0:
             return await self._attempt(endpoint, request, deadline)
         try:
@@ -216,9 +191,7 @@ class UpstreamChannel:
             raise first_failure  # noqa: B904
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
-    async def _attempt(
-        self, endpoint: str, request: httpx.Request | DirectRequest, deadline: float
-    ) -> Any:
+    async def _attempt(self, endpoint: str, request: Request, deadline: float) -> Any:
         """One try: through the breaker, a slot and the deadline, to the envelope's ``data``."""
         admission = self.breaker.admit()
         if admission is None:
@@ -234,7 +207,12 @@ class UpstreamChannel:
                 await self._slots.acquire()
                 try:
                     started = time.perf_counter()
-                    status, content = await self._exchange(endpoint, request)
+                    status, content = await _typed(
+                        endpoint,
+                        self._transport.exchange(
+                            request, seconds_left=deadline - asyncio.get_running_loop().time()
+                        ),
+                    )
                 finally:
                     self._slots.release()
         except TimeoutError:
@@ -277,17 +255,6 @@ class UpstreamChannel:
         self._observe(endpoint, str(status), time.perf_counter() - started)
         return unwrap(endpoint, status, content)
 
-    async def _exchange(
-        self, endpoint: str, request: httpx.Request | DirectRequest
-    ) -> tuple[int, bytes]:
-        """Send one request: the reply's status and body, or the typed error of its failure."""
-        if isinstance(request, DirectRequest):
-            assert self._direct is not None
-            with _typed_errors(endpoint):
-                return await self._direct.exchange(request)
-        response = await send(self._http, request, endpoint=endpoint)
-        return response.status_code, response.content
-
     def _observe(self, endpoint: str, outcome: str, seconds: float) -> None:
         if self._observer is None:
             return
@@ -298,64 +265,15 @@ class UpstreamChannel:
             logger.exception("upstream observer failed for %s", endpoint)
 
 
-def make_transport(kind: str = "auto", *, max_concurrency: int) -> httpx.AsyncBaseTransport | None:
-    """The transport for ``UpstreamClient(transport=...)``; None means httpx's default.
-
-    ``"aiohttp"`` and ``"auto"`` give an aiohttp transport (pool sized to
-    ``max_concurrency``, no cookie jar) when aiohttp imports, else None;
-    ``"httpx"`` always gives None.
-
-        client = UpstreamClient(base_url=url, transport=make_transport("auto", max_concurrency=16))
-    """
-    if kind not in TRANSPORT_KINDS:
-        raise ValueError(
-            f"transport kind must be one of {', '.join(TRANSPORT_KINDS)}, got {kind!r}"
-        )
-    if max_concurrency < 1:
-        raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
-    if kind == "httpx":
-        return None
-    if not HAS_AIOHTTP:
-        if kind == "aiohttp":
-            logger.warning("aiohttp is not installed; using httpx's own transport")
-        return None
-    return AiohttpTransport(max_concurrency=max_concurrency, keepalive_expiry_s=KEEPALIVE_EXPIRY_S)
-
-
-async def send(http: httpx.AsyncClient, request: httpx.Request, *, endpoint: str) -> httpx.Response:
-    """Send one request and read its body; the one place httpx exceptions become typed errors.
-
-    response = await send(http, request, endpoint="tasks_by_instance")
-    """
-    with _typed_errors(endpoint):
-        return await http.send(request)
-    raise AssertionError("unreachable: the block returns or raises")  # pragma: no cover
-
-
-@contextlib.contextmanager
-def _typed_errors(endpoint: str) -> Iterator[None]:
-    """httpx's exceptions as the typed errors of ``backend.errors``."""
+async def _typed(endpoint: str, exchange: Awaitable[tuple[int, bytes]]) -> tuple[int, bytes]:
+    """The exchange's reply, or its failure as the typed error of ``backend.errors``."""
     try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise UpstreamTimeout(
-            f"no answer from upstream within the timeout ({type(exc).__name__})", endpoint=endpoint
-        ) from exc
-    except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
-        # Refused, unresolvable, reset, or closed before a full response.
-        raise UpstreamUnavailable(
-            f"upstream connection failed ({type(exc).__name__}: {exc})", endpoint=endpoint
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise UpstreamError(
-            f"upstream request failed ({type(exc).__name__}: {exc})", endpoint=endpoint
-        ) from exc
-
-
-def _cookie_jar_that_keeps_nothing() -> http.cookiejar.CookieJar:
-    # The client is shared by every caller: a cookie kept from one reply would go
-    # out with another caller's call. Cookies travel only in forwarded headers.
-    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        return await exchange
+    except (ConnectFailed, ConnectionBroken) as exc:
+        # Refused, unresolvable, reset, closed before a full reply, or not HTTP.
+        raise UpstreamUnavailable(f"upstream connection failed ({exc})", endpoint=endpoint) from exc
+    except TransportFailure as exc:
+        raise UpstreamError(f"upstream request failed ({exc})", endpoint=endpoint) from exc
 
 
 def _outcome(exc: UpstreamFailure) -> str:
@@ -368,22 +286,23 @@ def _outcome(exc: UpstreamFailure) -> str:
 
 def _verdict(exc: UpstreamFailure) -> Verdict:
     """What a failed exchange says about the upstream as a whole, for the circuit breaker."""
-    cause = exc.__cause__
-    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
+    if isinstance(exc.__cause__, ConnectFailed):
         return UNREACHABLE  # no connection: nothing in this request can have caused that
     if isinstance(exc, UpstreamUnavailable | UpstreamTimeout):
         return DOWN  # reset, closed early, or too slow: on this route at least
-    return UP  # httpx failed on what the upstream sent (a bad encoding): it answered
+    return UP  # the exchange failed on what was sent or received: the upstream answered
 
 
 def _is_connection_failure(exc: Exception) -> bool:
     """Whether a read may be retried: its connection failed (not the open circuit, not a reply)."""
-    return isinstance(exc, UpstreamUnavailable) and exc.__cause__ is not None
+    return isinstance(exc, UpstreamUnavailable) and isinstance(
+        exc.__cause__, ConnectFailed | ConnectionBroken
+    )
 
 
-def _direct_request(
+def _request(
     method: str, url: str, body: object | None, headers: Mapping[str, str] | None
-) -> DirectRequest:
+) -> Request:
     """The request with the channel's default headers, the caller's, and a JSON body."""
     sent = {"accept": "application/json", "user-agent": _USER_AGENT}
     if headers:
@@ -392,4 +311,4 @@ def _direct_request(
     if body is not None:
         content = orjson.dumps(body)
         sent["content-type"] = "application/json"
-    return DirectRequest(method, url, sent, content)
+    return Request(method, url, sent, content)

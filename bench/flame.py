@@ -24,7 +24,7 @@ from .scenarios import inbox
 HERE = Path(__file__).resolve().parent
 #: Where a sample's innermost frame of the facade's own or a library's code sits.
 PARTS = (
-    ("upstream client", ("aiohttp/", "backend/transport", "backend/aiohttp", "backend/client")),
+    ("upstream client", ("pyreqwest/", "backend/transport", "backend/reqwest", "backend/client")),
     ("GraphQL execution", ("graphql/", "strawberry/", "schema/", "resolvers/")),
     ("HTTP server", ("uvicorn/", "starlette/", "server/", "prometheus_client/")),
 )
@@ -56,6 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=HERE / "flamegraph.svg")
+    parser.add_argument("--raw", type=Path, help="also keep py-spy's collapsed stacks here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="oneweb-flame-") as tmp:
         snapshot_path = Path(tmp) / "snapshot.json"
@@ -79,6 +80,8 @@ def main() -> int:
             facade.stop()
             load.stop()
             upstream.stop()
+        if args.raw:
+            shutil.copyfile(raw, args.raw)
         for part, share in shares(raw.read_text()).items():
             print(f"{share:6.1%}  {part}")
     print(f"wrote {args.out}")

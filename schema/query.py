@@ -14,6 +14,7 @@ from resolvers.context import Context
 from resolvers.principal import Principal
 
 from .instance import Instance
+from .lookahead import prefetch_page
 from .process import Process
 from .task import Task, TaskConnection
 from .task_filter import (
@@ -60,9 +61,11 @@ class Query:
         after: AfterArgument = None,
     ) -> TaskConnection | None:
         tasks = await resolve_task.list_tasks(info.context, user=user, role=role, group=group)
-        return resolve_task.task_page(  # type: ignore[return-value]
+        page = resolve_task.task_page(
             tasks, filter=to_filter(filter), order=to_order(order_by), first=first, after=after
         )
+        await prefetch_page(info, page)
+        return page  # type: ignore[return-value]
 
     @strawberry.field(
         description="A process instance by id; null where the upstream does not know it."

@@ -9,6 +9,7 @@ from resolvers import task as resolve_task
 from resolvers.context import Context
 from resolvers.principal import Principal
 
+from .lookahead import prefetch_page
 from .task import TaskConnection
 from .task_filter import (
     AfterArgument,
@@ -51,6 +52,8 @@ class Viewer:
         after: AfterArgument = None,
     ) -> TaskConnection | None:
         tasks = await resolve_inbox.load_inbox(info.context, root)
-        return resolve_task.task_page(  # type: ignore[return-value]
+        page = resolve_task.task_page(
             tasks, filter=to_filter(filter), order=to_order(order_by), first=first, after=after
         )
+        await prefetch_page(info, page)
+        return page  # type: ignore[return-value]

@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import DisableIntrospection
 
 from backend.broadcast import open_broadcast
-from backend.client import UpstreamClient, make_transport
-from backend.inprocess import in_process_transport
+from backend.client import UpstreamClient
+from backend.exchange import Transport
+from backend.inprocess import InProcessTransport
 from resolvers.memory import InstanceIndex
 from schema import build_schema
 
@@ -97,11 +98,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if runtime_app is None:
-            transport = make_transport(settings.transport, max_concurrency=settings.max_concurrency)
-            base_url = str(settings.base_url)
-        else:
-            transport = in_process_transport(runtime_app)
+        transport: Transport | None = None  # pyreqwest, pooled to max_concurrency
+        base_url = str(settings.base_url)
+        if runtime_app is not None:
+            transport = InProcessTransport(runtime_app)
             base_url = EMBEDDED_BASE_URL
         client = UpstreamClient(
             base_url=base_url,

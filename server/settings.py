@@ -129,9 +129,6 @@ class Settings(BaseSettings):
         default=True,
         description="Batch and cache upstream reads per request (off: for comparison).",
     )
-    transport: str = Field(
-        default="auto", description="Upstream HTTP transport: auto, aiohttp or httpx."
-    )
     db: Path | None = Field(
         default=None, description="SQLite file of the embedded runtime (default: user data dir)."
     )

@@ -8,10 +8,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-import respx
 
 import backend.breaker
 import backend.client
@@ -20,26 +18,27 @@ import backend.transport
 from backend.client import UpstreamClient
 from backend.errors import BadInput
 from backend.models import API_PREFIX, Task, envelope
+from tests.support.scripted_upstream import RawRequest, Reply, ScriptedUpstream, reply
 
 TASK = {"id": "t1", "instanceId": "i1", "name": "Choose Room", "candidateGroups": ["Clerk"]}
 
 Call = Callable[[UpstreamClient], Awaitable[Any]]
 
 
-def _ok(data: Any = "") -> httpx.Response:
-    return httpx.Response(200, json=envelope(data))
+def _ok(data: Any = "") -> Reply:
+    return reply(200, json=envelope(data))
 
 
-def _fitting_reply(request: httpx.Request) -> httpx.Response:
+def _fitting_reply(request: RawRequest) -> Reply:
     """A success whose data has the shape the endpoint expects."""
-    path = request.url.path
+    path = request.path
     if request.method == "GET":
         return _ok([])
     return _ok({} if path.endswith("/variables") else "i9" if path.endswith("/start") else "")
 
 
-def _body(request: httpx.Request) -> Any:
-    return orjson.loads(request.content) if request.content else None
+def _body(request: RawRequest) -> Any:
+    return orjson.loads(request.body) if request.body else None
 
 
 ENDPOINTS = [
@@ -207,7 +206,7 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize(("call", "method", "path", "body", "data", "result"), ENDPOINTS)
 async def test_endpoint_sends_its_method_path_query_and_body_and_returns_its_data(
-    upstream: respx.Router,
+    upstream: ScriptedUpstream,
     client: UpstreamClient,
     call: Call,
     method: str,
@@ -219,9 +218,9 @@ async def test_endpoint_sends_its_method_path_query_and_body_and_returns_its_dat
     route = upstream.route().mock(return_value=_ok(data))
     assert await call(client) == result
     assert route.call_count == 1
-    request = route.calls.last.request
+    request = route.last
     assert request.method == method
-    assert request.url.raw_path.decode() == API_PREFIX + path
+    assert request.target == API_PREFIX + path
     assert _body(request) == body
     if body is not None:
         assert request.headers["Content-Type"] == "application/json"
@@ -246,29 +245,29 @@ PATH_IDS: list[Any] = [
 
 @pytest.mark.parametrize(("call", "template"), PATH_IDS)
 async def test_id_with_slash_query_fragment_space_and_dots_is_one_encoded_segment(
-    upstream: respx.Router,
+    upstream: ScriptedUpstream,
     client: UpstreamClient,
     call: Callable[[UpstreamClient, str], Awaitable[Any]],
     template: str,
 ) -> None:
     route = upstream.route().mock(side_effect=_fitting_reply)
     await call(client, "a/../b?c=1#d e")
-    raw_path = route.calls.last.request.url.raw_path.decode().split("?")[0]
+    raw_path = route.last.target.split("?")[0]
     assert raw_path == API_PREFIX + template.format("a%2F..%2Fb%3Fc%3D1%23d%20e")
 
 
 async def test_percent_in_an_id_is_encoded_not_passed_through(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     route = upstream.route().mock(return_value=_ok([]))
     await client.instance_tasks("50%2F")
-    assert route.calls.last.request.url.raw_path.decode() == API_PREFIX + "/instance/50%252F/tasks"
+    assert route.last.target == API_PREFIX + "/instance/50%252F/tasks"
 
 
 @pytest.mark.parametrize("bad_id", ["", ".", ".."])
 @pytest.mark.parametrize(("call", "template"), PATH_IDS)
 async def test_dot_segment_id_is_bad_input_and_no_call_is_made(
-    upstream: respx.Router,
+    upstream: ScriptedUpstream,
     client: UpstreamClient,
     call: Callable[[UpstreamClient, str], Awaitable[Any]],
     template: str,
@@ -280,12 +279,12 @@ async def test_dot_segment_id_is_bad_input_and_no_call_is_made(
     assert route.call_count == 0
 
 
-async def test_query_values_are_encoded(upstream: respx.Router, client: UpstreamClient) -> None:
+async def test_query_values_are_encoded(upstream: ScriptedUpstream, client: UpstreamClient) -> None:
     route = upstream.route().mock(return_value=_ok([]))
     await client.tasks(user="a b&role=admin#x/y?")
-    query = route.calls.last.request.url.raw_path.decode().split("?", 1)[1]
+    query = route.last.target.split("?", 1)[1]
     assert query == "user=a%20b%26role%3Dadmin%23x%2Fy%3F"
-    assert route.calls.last.request.url.params.multi_items() == [("user", "a b&role=admin#x/y?")]
+    assert route.last.params == [("user", "a b&role=admin#x/y?")]
 
 
 @pytest.mark.parametrize(
@@ -293,7 +292,7 @@ async def test_query_values_are_encoded(upstream: respx.Router, client: Upstream
     [{}, {"user": "alice", "group": "Clerk"}, {"user": "a", "role": "r", "group": "g"}],
 )
 async def test_tasks_needs_exactly_one_of_user_role_group(
-    upstream: respx.Router, client: UpstreamClient, principals: dict[str, str]
+    upstream: ScriptedUpstream, client: UpstreamClient, principals: dict[str, str]
 ) -> None:
     route = upstream.route().mock(return_value=_ok([]))
     with pytest.raises(BadInput):
@@ -302,7 +301,7 @@ async def test_tasks_needs_exactly_one_of_user_role_group(
 
 
 async def test_assign_task_without_users_is_bad_input(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     route = upstream.route().mock(return_value=_ok())
     with pytest.raises(BadInput):
@@ -316,12 +315,12 @@ async def test_assign_task_refuses_a_single_string_for_users(client: UpstreamCli
 
 
 async def test_forwarded_headers_reach_the_upstream(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     route = upstream.route().mock(return_value=_ok([]))
     forwarded = {"Authorization": "Bearer a", "Cookie": "sid=1", "X-Request-ID": "req-1"}
     await client.instance_tasks("i1", headers=forwarded)
-    sent = route.calls.last.request.headers
+    sent = route.last.headers
     assert (sent["Authorization"], sent["Cookie"], sent["X-Request-ID"]) == (
         "Bearer a",
         "sid=1",
@@ -330,9 +329,9 @@ async def test_forwarded_headers_reach_the_upstream(
 
 
 async def test_concurrent_calls_each_carry_only_their_own_authorization(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
-    async def echo_caller(request: httpx.Request) -> httpx.Response:
+    async def echo_caller(request: RawRequest) -> Reply:
         await asyncio.sleep(0.01)  # both calls are in flight together
         caller = request.headers.get("Authorization", "none")
         return _ok([{"id": caller, "instanceId": "i1"}])
@@ -344,26 +343,26 @@ async def test_concurrent_calls_each_carry_only_their_own_authorization(
     )
     assert [t.id for t in alice] == ["Bearer alice"]
     assert [t.id for t in bob] == ["Bearer bob"]
-    sent = sorted(call.request.headers.get_list("Authorization") for call in route.calls)
+    sent = sorted(call.headers.getall("Authorization") for call in route.calls)
     assert sent == [["Bearer alice"], ["Bearer bob"]]
 
 
 async def test_headers_of_one_call_never_appear_on_the_next(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     route = upstream.route().mock(return_value=_ok([]))
     await client.tasks(user="alice", headers={"Authorization": "Bearer a", "Cookie": "sid=a"})
     await client.tasks(user="bob")
-    sent = route.calls.last.request.headers
+    sent = route.last.headers
     assert "Authorization" not in sent
     assert "Cookie" not in sent
 
 
 async def test_cookie_set_by_the_upstream_is_never_sent_on_a_later_call(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     route = upstream.route().mock(
-        return_value=httpx.Response(
+        return_value=reply(
             200,
             json=envelope([]),
             headers={"Set-Cookie": "JSESSIONID=alice-session; Path=/"},
@@ -371,54 +370,52 @@ async def test_cookie_set_by_the_upstream_is_never_sent_on_a_later_call(
     )
     await client.tasks(user="alice", headers={"Cookie": "sid=a"})
     await client.tasks(user="bob")
-    assert "Cookie" not in route.calls.last.request.headers
+    assert "Cookie" not in route.last.headers
 
 
 async def test_base_url_path_is_kept_before_the_api_prefix(
-    make_client: Callable[..., UpstreamClient],
+    upstream: ScriptedUpstream, make_client: Callable[..., UpstreamClient]
 ) -> None:
-    router = respx.Router()
-    route = router.route().mock(return_value=_ok([]))
-    client = make_client(
-        base_url="http://upstream.test:8080/oneweb/", transport=httpx.MockTransport(router.handler)
-    )
-    await client.instance_tasks("i1")
-    assert (
-        route.calls.last.request.url.raw_path.decode()
-        == "/oneweb" + API_PREFIX + "/instance/i1/tasks"
-    )
+    route = upstream.route().mock(return_value=_ok([]))
+    await make_client(base_url=upstream.base_url + "/oneweb/").instance_tasks("i1")
+    assert route.last.target == "/oneweb" + API_PREFIX + "/instance/i1/tasks"
 
 
-@pytest.mark.parametrize("base_url", ["upstream.test:8080", "ftp://upstream.test", "http://h/?q=1"])
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "upstream.test:8080",
+        "ftp://upstream.test",
+        "http://h/?q=1",
+        "http://user:secret@h/",
+        "http://h\u00e9/",
+    ],
+)
 def test_base_url_that_is_not_an_http_url_is_rejected(base_url: str) -> None:
     with pytest.raises(ValueError, match="base_url"):
         UpstreamClient(base_url=base_url)
 
 
-async def test_async_with_closes_the_transport() -> None:
-    class Recording(httpx.MockTransport):
-        closed = False
-
-        async def aclose(self) -> None:
-            self.closed = True
-
-    transport = Recording(lambda request: _ok([]))
-    async with UpstreamClient(base_url="http://upstream.test", transport=transport) as client:
+async def test_async_with_closes_the_pool(upstream: ScriptedUpstream) -> None:
+    upstream.route().mock(return_value=_ok([]))
+    async with UpstreamClient(base_url=upstream.base_url) as client:
         await client.instance_tasks("i1")
-    assert transport.closed
+    await asyncio.sleep(0.05)  # the server sees the kept-alive connection close
+    assert upstream.connections == 1
+    assert all(task.done() for task in upstream._handlers)
 
 
 async def test_ping_is_true_when_the_upstream_answers_with_an_envelope(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
-    upstream.route().mock(return_value=httpx.Response(404, json=envelope(code=404, message="no")))
+    upstream.route().mock(return_value=reply(404, json=envelope(code=404, message="no")))
     assert await client.ping() is True
 
 
 async def test_ping_is_false_when_the_upstream_fails(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
-    upstream.route().mock(return_value=httpx.Response(503, text="<html>down</html>"))
+    upstream.route().mock(return_value=reply(503, text="<html>down</html>"))
     assert await client.ping() is False
 
 

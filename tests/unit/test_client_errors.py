@@ -6,10 +6,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-import respx
 
 from backend.client import UpstreamClient
 from backend.errors import (
@@ -24,23 +22,22 @@ from backend.errors import (
     UpstreamUnavailable,
 )
 from backend.models import envelope
+from tests.support.scripted_upstream import Fault, Reply, ScriptedUpstream, reply
 
 HTML_500 = (
     "<html><body><h1>500 Internal Server Error</h1>" + "secret stack " * 100 + "</body></html>"
 )
 
 
-def _json(status: int, body: Any) -> httpx.Response:
-    return httpx.Response(
-        status, content=orjson.dumps(body), headers={"Content-Type": "application/json"}
-    )
+def _json(status: int, body: Any) -> Reply:
+    return reply(status, content=orjson.dumps(body), headers={"Content-Type": "application/json"})
 
 
 @pytest.mark.parametrize(
     ("response", "error", "code"),
     [
         pytest.param(
-            httpx.Response(500, text=HTML_500, headers={"Content-Type": "text/html"}),
+            reply(500, text=HTML_500, headers={"Content-Type": "text/html"}),
             UpstreamError,
             None,
             id="html-500-page",
@@ -75,7 +72,7 @@ def _json(status: int, body: Any) -> httpx.Response:
         pytest.param(
             _json(200, envelope(code=7, message="odd")), UpstreamError, 7, id="200-unknown-code"
         ),
-        pytest.param(httpx.Response(200, text="garbage{"), UpstreamError, None, id="200-garbage"),
+        pytest.param(reply(200, text="garbage{"), UpstreamError, None, id="200-garbage"),
         pytest.param(_json(200, {"data": []}), UpstreamError, None, id="200-json-without-code"),
         pytest.param(_json(200, [1, 2]), UpstreamError, None, id="200-json-array"),
         pytest.param(_json(200, {"code": "yes"}), UpstreamError, None, id="200-code-not-a-number"),
@@ -86,21 +83,19 @@ def _json(status: int, body: Any) -> httpx.Response:
             _json(409, envelope(code=409, message="held")), Conflict, 409, id="409-envelope"
         ),
         pytest.param(_json(403, envelope(code=0)), Forbidden, 403, id="403-envelope-code-0"),
-        pytest.param(httpx.Response(401, text="login"), Unauthenticated, 401, id="401-no-envelope"),
-        pytest.param(httpx.Response(403, text="denied"), Forbidden, 403, id="403-no-envelope"),
-        pytest.param(httpx.Response(404, text="<html>"), UpstreamError, None, id="404-no-envelope"),
-        pytest.param(
-            httpx.Response(302, headers={"Location": "/login"}), UpstreamError, None, id="302"
-        ),
+        pytest.param(reply(401, text="login"), Unauthenticated, 401, id="401-no-envelope"),
+        pytest.param(reply(403, text="denied"), Forbidden, 403, id="403-no-envelope"),
+        pytest.param(reply(404, text="<html>"), UpstreamError, None, id="404-no-envelope"),
+        pytest.param(reply(302, headers={"Location": "/login"}), UpstreamError, None, id="302"),
         pytest.param(
             _json(200, {"code": "404", "message": "no"}), NotFound, 404, id="code-as-string"
         ),
     ],
 )
 async def test_reply_maps_to_its_typed_error(
-    upstream: respx.Router,
+    upstream: ScriptedUpstream,
     client: UpstreamClient,
-    response: httpx.Response,
+    response: Reply,
     error: type[OnewebError],
     code: int | None,
 ) -> None:
@@ -113,7 +108,7 @@ async def test_reply_maps_to_its_typed_error(
 
 
 async def test_domain_error_carries_the_upstream_message(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     upstream.route().mock(return_value=_json(200, envelope(code=409, message="held by bob")))
     with pytest.raises(Conflict, match="held by bob"):
@@ -121,9 +116,9 @@ async def test_domain_error_carries_the_upstream_message(
 
 
 async def test_server_error_message_names_the_status_and_never_holds_the_body(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
-    upstream.route().mock(return_value=httpx.Response(500, text=HTML_500))
+    upstream.route().mock(return_value=reply(500, text=HTML_500))
     with pytest.raises(UpstreamError) as raised:
         await client.tasks(user="alice")
     assert "HTTP 500" in raised.value.message
@@ -132,15 +127,15 @@ async def test_server_error_message_names_the_status_and_never_holds_the_body(
 
 
 async def test_garbage_body_message_says_it_is_not_json(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
-    upstream.route().mock(return_value=httpx.Response(200, text="garbage{"))
+    upstream.route().mock(return_value=reply(200, text="garbage{"))
     with pytest.raises(UpstreamError, match=r"HTTP 200 .*not JSON"):
         await client.tasks(user="alice")
 
 
 async def test_json_without_code_message_says_so(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     upstream.route().mock(return_value=_json(200, {"data": []}))
     with pytest.raises(UpstreamError, match="without an envelope code"):
@@ -160,7 +155,7 @@ async def test_json_without_code_message_says_so(
     ],
 )
 async def test_success_envelope_with_malformed_data_is_upstream_error(
-    upstream: respx.Router,
+    upstream: ScriptedUpstream,
     client: UpstreamClient,
     data: Any,
     call: Callable[[UpstreamClient], Awaitable[Any]],
@@ -171,7 +166,7 @@ async def test_success_envelope_with_malformed_data_is_upstream_error(
 
 
 async def test_task_aliases_and_unknown_fields_are_read(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     wire = {"taskId": "t1", "processInstanceId": "i1", "taskName": "Approve", "extra": 1}
     upstream.route().mock(return_value=_json(200, envelope([wire])))
@@ -180,65 +175,62 @@ async def test_task_aliases_and_unknown_fields_are_read(
 
 
 async def test_missing_data_is_an_empty_list(
-    upstream: respx.Router, client: UpstreamClient
+    upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
     upstream.route().mock(return_value=_json(200, {"code": 0}))
     assert await client.tasks(group="Clerk") == []
 
 
 @pytest.mark.parametrize(
-    ("raised", "error"),
+    ("fault", "error"),
     [
-        (httpx.ConnectError("refused"), UpstreamUnavailable),
-        (httpx.ReadError("reset"), UpstreamUnavailable),
-        (
-            httpx.RemoteProtocolError("Server disconnected without sending a response."),
-            UpstreamUnavailable,
-        ),
-        (httpx.ConnectTimeout("slow"), UpstreamTimeout),
-        (httpx.ReadTimeout("slow"), UpstreamTimeout),
-        (httpx.PoolTimeout("full"), UpstreamTimeout),
-        (httpx.UnsupportedProtocol("gopher"), UpstreamError),
+        (Fault.DROP, UpstreamUnavailable),
+        (Fault.RESET, UpstreamUnavailable),
+        (Fault.GARBAGE, UpstreamUnavailable),
+        (Fault.HANG, UpstreamTimeout),
+        (Fault.TRICKLE, UpstreamTimeout),
     ],
-    ids=lambda value: type(value).__name__,
+    ids=lambda value: getattr(value, "name", ""),
 )
 async def test_transport_failure_maps_to_its_typed_error(
-    upstream: respx.Router,
+    upstream: ScriptedUpstream,
     make_client: Callable[..., UpstreamClient],
-    raised: Exception,
+    fault: Fault,
     error: type,
 ) -> None:
-    upstream.route().mock(side_effect=raised)
+    upstream.route().mock(side_effect=fault)
+    started = time.monotonic()
     with pytest.raises(OnewebError) as caught:
-        await make_client(retry_reads=0).instance_tasks("i1")
+        await make_client(retry_reads=0, timeout=0.1).instance_tasks("i1")
     assert type(caught.value) is error
     assert caught.value.endpoint == "tasks_by_instance"
+    assert time.monotonic() - started < 2
+    assert len(upstream.requests) == 1
 
 
 async def test_refused_connection_is_upstream_unavailable(
     make_client: Callable[..., UpstreamClient], closed_port_url: str
 ) -> None:
-    client = make_client(base_url=closed_port_url, transport=None)
-    with pytest.raises(UpstreamUnavailable):
+    client = make_client(base_url=closed_port_url)
+    with pytest.raises(UpstreamUnavailable, match="connection failed"):
         await client.claim_task("t1", "alice")
 
 
-async def test_upstream_that_never_answers_is_upstream_timeout(
-    make_client: Callable[..., UpstreamClient], make_loopback: Any
+async def test_unresolvable_host_is_upstream_unavailable(
+    make_client: Callable[..., UpstreamClient],
 ) -> None:
-    server = await make_loopback(behaviour="hang")
-    client = make_client(base_url=server.base_url, transport=None, timeout=0.2)
-    started = time.monotonic()
-    with pytest.raises(UpstreamTimeout):
-        await client.instance_tasks("i1")
-    assert time.monotonic() - started < 2
-    assert len(server.requests) == 1
+    # .invalid never resolves (RFC 2606): no network is needed to fail.
+    client = make_client(base_url="http://upstream.invalid", retry_reads=0)
+    with pytest.raises(UpstreamUnavailable, match="connection failed"):
+        await client.tasks(user="alice")
 
 
-async def test_connection_dropped_before_a_reply_is_upstream_unavailable(
-    make_client: Callable[..., UpstreamClient], make_loopback: Any
+async def test_a_closed_client_fails_its_calls_as_upstream_error(
+    upstream: ScriptedUpstream, make_client: Callable[..., UpstreamClient]
 ) -> None:
-    server = await make_loopback(behaviour="drop")
-    client = make_client(base_url=server.base_url, transport=None)
-    with pytest.raises(UpstreamUnavailable):
-        await client.complete_task("t1", "alice")
+    upstream.route().mock(return_value=reply(200, json=envelope([])))
+    client = make_client()
+    await client.aclose()
+    with pytest.raises(UpstreamError, match="closed"):
+        await client.tasks(user="alice")
+    assert upstream.requests == []

@@ -8,9 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
-import respx
 
 from backend.client import UpstreamClient
 from backend.errors import (
@@ -23,16 +21,17 @@ from backend.errors import (
 )
 from backend.models import envelope
 from backend.transport import CIRCUIT_OPEN
+from tests.support.scripted_upstream import Fault, RawRequest, Reply, ScriptedUpstream, reply
 
 Factory = Callable[..., UpstreamClient]
 
 
-def _ok(data: Any = "") -> httpx.Response:
-    return httpx.Response(200, json=envelope(data))
+def _ok(data: Any = "") -> Reply:
+    return reply(200, json=envelope(data))
 
 
-def _server_error() -> httpx.Response:
-    return httpx.Response(500, text="<html>down</html>")
+def _server_error() -> Reply:
+    return reply(500, text="<html>down</html>")
 
 
 READS = [
@@ -59,21 +58,21 @@ WRITES = [
 
 @pytest.mark.parametrize(("call", "data"), READS)
 async def test_read_is_retried_once_after_a_connection_error_and_succeeds(
-    upstream: respx.Router,
+    upstream: ScriptedUpstream,
     client: UpstreamClient,
     call: Callable[[UpstreamClient], Awaitable[Any]],
     data: Any,
 ) -> None:
-    route = upstream.route().mock(side_effect=[httpx.ConnectError("refused"), _ok(data)])
+    route = upstream.route().mock(side_effect=[Fault.DROP, _ok(data)])
     assert await call(client) == data
     assert route.call_count == 2
 
 
 @pytest.mark.parametrize(("retry_reads", "tries"), [(None, 2), (0, 1), (3, 4)])
 async def test_failing_read_is_tried_one_more_time_than_retry_reads(
-    upstream: respx.Router, make_client: Factory, retry_reads: int | None, tries: int
+    upstream: ScriptedUpstream, make_client: Factory, retry_reads: int | None, tries: int
 ) -> None:
-    route = upstream.route().mock(side_effect=httpx.ConnectError("refused"))
+    route = upstream.route().mock(side_effect=Fault.DROP)
     settings = {} if retry_reads is None else {"retry_reads": retry_reads}
     with pytest.raises(UpstreamUnavailable):
         await make_client(**settings).instance_tasks("i1")
@@ -83,36 +82,36 @@ async def test_failing_read_is_tried_one_more_time_than_retry_reads(
 @pytest.mark.parametrize(
     "failure",
     [
-        pytest.param(httpx.ReadTimeout("slow"), id="timeout"),
+        pytest.param(Fault.HANG, id="timeout"),
         pytest.param(_server_error(), id="server-error"),
-        pytest.param(httpx.Response(404, json=envelope(code=404, message="no")), id="not-found"),
+        pytest.param(reply(404, json=envelope(code=404, message="no")), id="not-found"),
     ],
 )
 async def test_read_is_not_retried_on_anything_but_a_connection_failure(
-    upstream: respx.Router, client: UpstreamClient, failure: Any
+    upstream: ScriptedUpstream, make_client: Factory, failure: Any
 ) -> None:
     route = upstream.route().mock(side_effect=[failure, _ok([])])
     with pytest.raises((UpstreamTimeout, UpstreamError, NotFound)):
-        await client.instance_tasks("i1")
+        await make_client(timeout=0.1).instance_tasks("i1")
     assert route.call_count == 1
 
 
-async def test_read_dropped_by_a_real_upstream_is_retried(
-    make_client: Factory, make_loopback: Any
+async def test_read_reset_by_the_upstream_is_retried(
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    server = await make_loopback(behaviour="drop")
+    upstream.route().mock(side_effect=Fault.RESET)
     with pytest.raises(UpstreamUnavailable):
-        await make_client(base_url=server.base_url, transport=None).tasks(user="alice")
-    assert len(server.requests) == 2
+        await make_client().tasks(user="alice")
+    assert len(upstream.requests) == 2
 
 
 @pytest.mark.parametrize("call", WRITES)
 async def test_write_is_never_retried(
-    upstream: respx.Router,
+    upstream: ScriptedUpstream,
     make_client: Factory,
     call: Callable[[UpstreamClient], Awaitable[Any]],
 ) -> None:
-    route = upstream.route().mock(side_effect=[httpx.ConnectError("refused"), _ok("i9")])
+    route = upstream.route().mock(side_effect=[Fault.DROP, _ok("i9")])
     with pytest.raises(UpstreamUnavailable):
         await call(make_client(retry_reads=3))
     assert route.call_count == 1
@@ -127,8 +126,8 @@ async def test_write_is_never_retried(
 SMALL = {"breaker_min_calls": 4, "breaker_reset_s": 0.05}
 
 
-def _unavailable() -> httpx.Response:
-    return httpx.Response(503, text="<html>Service Unavailable</html>")
+def _unavailable() -> Reply:
+    return reply(503, text="<html>Service Unavailable</html>")
 
 
 async def _fail_across_routes(client: UpstreamClient, times: int = 2) -> None:
@@ -142,9 +141,9 @@ async def _fail_across_routes(client: UpstreamClient, times: int = 2) -> None:
 
 @pytest.mark.parametrize("status", [502, 503, 504])
 async def test_gateway_failures_across_routes_open_the_circuit(
-    upstream: respx.Router, make_client: Factory, status: int
+    upstream: ScriptedUpstream, make_client: Factory, status: int
 ) -> None:
-    upstream.route().mock(return_value=httpx.Response(status, text="<html>down</html>"))
+    upstream.route().mock(return_value=reply(status, text="<html>down</html>"))
     client = make_client(**SMALL)
     await _fail_across_routes(client, 1)
     assert client.circuit_state == "closed"
@@ -153,7 +152,7 @@ async def test_gateway_failures_across_routes_open_the_circuit(
 
 
 async def test_open_circuit_fails_fast_without_a_call(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     route = upstream.route().mock(return_value=_unavailable())
     client = make_client(**SMALL)
@@ -164,19 +163,18 @@ async def test_open_circuit_fails_fast_without_a_call(
 
 
 async def test_timeouts_across_routes_open_the_circuit(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    upstream.route().mock(side_effect=httpx.ReadTimeout("slow"))
-    client = make_client(**SMALL)
+    upstream.route().mock(side_effect=Fault.HANG)
+    client = make_client(timeout=0.05, **SMALL)
     await _fail_across_routes(client)
     assert client.circuit_state == "open"
 
 
 async def test_refused_connections_open_the_circuit_from_one_route(
-    upstream: respx.Router, make_client: Factory
+    make_client: Factory, closed_port_url: str
 ) -> None:
-    upstream.route().mock(side_effect=httpx.ConnectError("refused"))
-    client = make_client(retry_reads=0, **SMALL)
+    client = make_client(base_url=closed_port_url, retry_reads=0, **SMALL)
     for _ in range(4):
         with pytest.raises(UpstreamUnavailable):
             await client.tasks(group="Clerk")
@@ -184,42 +182,44 @@ async def test_refused_connections_open_the_circuit_from_one_route(
 
 
 async def test_failures_of_one_route_never_open_the_circuit(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    upstream.route(path__regex="/variables$").mock(side_effect=httpx.ReadTimeout("slow"))
-    client = make_client(**SMALL)
-    for _ in range(20):
-        with pytest.raises(UpstreamTimeout):
-            await client.task_variables("t1")
+    upstream.route(path_regex="/variables$").mock(side_effect=Fault.HANG)
+    client = make_client(timeout=0.1, **SMALL)
+    results = await asyncio.gather(
+        *(client.task_variables("t1") for _ in range(20)), return_exceptions=True
+    )
+    assert all(isinstance(result, UpstreamTimeout) for result in results)
+    assert client._channel.breaker.window.failures == 20
     assert client.circuit_state == "closed"
 
 
 @pytest.mark.parametrize(
-    "reply",
+    "answer",
     [
-        pytest.param(httpx.Response(404, json=envelope(code=404, message="no")), id="404"),
-        pytest.param(httpx.Response(400, text="<html>Bad Request</html>"), id="html-400"),
-        pytest.param(httpx.Response(400, text="x" * 100), id="text-400"),
+        pytest.param(reply(404, json=envelope(code=404, message="no")), id="404"),
+        pytest.param(reply(400, text="<html>Bad Request</html>"), id="html-400"),
+        pytest.param(reply(400, text="x" * 100), id="text-400"),
         pytest.param(
-            httpx.Response(500, json={"code": 500, "message": "java.lang.NullPointerException"}),
+            reply(500, json={"code": 500, "message": "java.lang.NullPointerException"}),
             id="envelope-500",
         ),
         pytest.param(_server_error(), id="html-500"),
-        pytest.param(httpx.Response(200, json=envelope(code=500, message="x")), id="code-500"),
-        pytest.param(httpx.Response(200, content=b"\x00not json{"), id="garbage"),
+        pytest.param(reply(200, json=envelope(code=500, message="x")), id="code-500"),
+        pytest.param(reply(200, content=b"\x00not json{"), id="garbage"),
     ],
 )
 async def test_answers_are_the_callers_own_errors_and_never_open_the_circuit(
-    upstream: respx.Router, make_client: Factory, reply: httpx.Response
+    upstream: ScriptedUpstream, make_client: Factory, answer: Reply
 ) -> None:
-    upstream.route().mock(return_value=reply)
+    upstream.route().mock(return_value=answer)
     client = make_client(**SMALL)
     await _fail_across_routes(client, 10)
     assert client.circuit_state == "closed"
 
 
 async def test_circuit_half_opens_after_reset_and_a_successful_probe_closes_it(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     route = upstream.route().mock(side_effect=[_unavailable()] * 4 + [_ok([])])
     client = make_client(**SMALL)
@@ -233,7 +233,7 @@ async def test_circuit_half_opens_after_reset_and_a_successful_probe_closes_it(
 
 
 async def test_failed_probe_opens_the_circuit_again(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     route = upstream.route().mock(return_value=_unavailable())
     client = make_client(**SMALL)
@@ -247,9 +247,9 @@ async def test_failed_probe_opens_the_circuit_again(
 
 
 async def test_half_open_circuit_lets_exactly_one_probe_through(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    async def slow_ok(request: httpx.Request) -> httpx.Response:
+    async def slow_ok(request: RawRequest) -> Reply:
         await asyncio.sleep(0.05)
         return _ok([])
 
@@ -265,15 +265,15 @@ async def test_half_open_circuit_lets_exactly_one_probe_through(
 
 
 async def test_late_success_of_a_call_admitted_before_the_circuit_opened_leaves_it_open(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     release = asyncio.Event()
 
-    async def slow_ok(request: httpx.Request) -> httpx.Response:
+    async def slow_ok(request: RawRequest) -> Reply:
         await release.wait()
         return _ok([])
 
-    upstream.route(path__regex="/instance/slow/").mock(side_effect=slow_ok)
+    upstream.route(path_regex="/instance/slow/").mock(side_effect=slow_ok)
     upstream.route().mock(return_value=_unavailable())
     client = make_client(breaker_min_calls=4, breaker_reset_s=60)
     late = asyncio.create_task(client.instance_tasks("slow"))
@@ -286,7 +286,7 @@ async def test_late_success_of_a_call_admitted_before_the_circuit_opened_leaves_
 
 
 async def test_open_circuit_is_not_retried_for_reads(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     route = upstream.route().mock(return_value=_unavailable())
     client = make_client(retry_reads=3, **SMALL)
@@ -297,7 +297,7 @@ async def test_open_circuit_is_not_retried_for_reads(
 
 
 async def test_ping_is_false_while_the_circuit_is_open_and_makes_no_call(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     route = upstream.route().mock(return_value=_unavailable())
     client = make_client(breaker_min_calls=4, breaker_reset_s=60)
@@ -307,7 +307,7 @@ async def test_ping_is_false_while_the_circuit_is_open_and_makes_no_call(
 
 
 async def test_an_id_too_long_for_a_url_is_bad_input_without_a_call_or_a_verdict(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     route = upstream.route().mock(return_value=_ok([]))
     client = make_client(breaker_min_calls=1)
@@ -320,11 +320,11 @@ async def test_an_id_too_long_for_a_url_is_bad_input_without_a_call_or_a_verdict
 
 
 async def test_calls_in_flight_never_exceed_max_concurrency(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     in_flight = peak = 0
 
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: RawRequest) -> Reply:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
@@ -339,9 +339,9 @@ async def test_calls_in_flight_never_exceed_max_concurrency(
 
 
 async def test_waiting_for_a_free_slot_is_bounded_by_the_timeout(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: RawRequest) -> Reply:
         await asyncio.sleep(0.3)
         return _ok([])
 
@@ -356,7 +356,7 @@ async def test_waiting_for_a_free_slot_is_bounded_by_the_timeout(
 
 
 async def test_a_call_that_never_gets_a_slot_times_out_without_a_verdict(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     route = upstream.route().mock(return_value=_ok([]))
     client = make_client(max_concurrency=1, timeout=0.1, breaker_min_calls=1)
@@ -370,9 +370,9 @@ async def test_a_call_that_never_gets_a_slot_times_out_without_a_verdict(
 
 
 async def test_a_call_that_spent_most_of_its_deadline_waiting_for_a_slot_gives_no_verdict(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: RawRequest) -> Reply:
         await asyncio.sleep(1)
         return _ok([])
 
@@ -386,9 +386,9 @@ async def test_a_call_that_spent_most_of_its_deadline_waiting_for_a_slot_gives_n
 
 
 async def test_a_timeout_of_the_upstream_itself_is_a_verdict(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: RawRequest) -> Reply:
         await asyncio.sleep(1)
         return _ok([])
 
@@ -400,9 +400,9 @@ async def test_a_timeout_of_the_upstream_itself_is_a_verdict(
 
 
 async def test_the_wait_for_a_slot_counts_inside_the_deadline_of_the_call(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: RawRequest) -> Reply:
         await asyncio.sleep(0.15)
         return _ok([])
 
@@ -439,9 +439,9 @@ class Recorder:
 
 
 async def test_observer_gets_endpoint_status_and_duration(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: RawRequest) -> Reply:
         await asyncio.sleep(0.02)
         return _ok([])
 
@@ -454,34 +454,34 @@ async def test_observer_gets_endpoint_status_and_duration(
 
 
 async def test_observer_is_called_once_per_attempt(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    upstream.route().mock(side_effect=[httpx.ConnectError("refused"), _ok([])])
+    upstream.route().mock(side_effect=[Fault.DROP, _ok([])])
     recorder = Recorder()
     await make_client(observer=recorder).instance_tasks("i1")
     assert recorder.outcomes == [("tasks_by_instance", "unavailable"), ("tasks_by_instance", "200")]
 
 
 @pytest.mark.parametrize(
-    ("reply", "outcome"),
+    ("answer", "outcome"),
     [
-        pytest.param(httpx.Response(409, json=envelope(code=409, message="held")), "409", id="409"),
+        pytest.param(reply(409, json=envelope(code=409, message="held")), "409", id="409"),
         pytest.param(_server_error(), "500", id="500"),
-        pytest.param(httpx.ReadTimeout("slow"), "timeout", id="timeout"),
-        pytest.param(httpx.ConnectError("refused"), "unavailable", id="unavailable"),
+        pytest.param(Fault.HANG, "timeout", id="timeout"),
+        pytest.param(Fault.DROP, "unavailable", id="unavailable"),
     ],
 )
 async def test_observer_outcome_names_what_happened(
-    upstream: respx.Router, make_client: Factory, reply: Any, outcome: str
+    upstream: ScriptedUpstream, make_client: Factory, answer: Reply | Fault, outcome: str
 ) -> None:
-    upstream.route().mock(side_effect=[reply])
+    upstream.route().mock(side_effect=[answer])
     recorder = Recorder()
     with pytest.raises(OnewebError):
-        await make_client(observer=recorder).claim_task("t1", "alice")
+        await make_client(observer=recorder, timeout=0.1).claim_task("t1", "alice")
     assert recorder.outcomes == [("claim_task", outcome)]
 
 
-async def test_observer_sees_circuit_open(upstream: respx.Router, make_client: Factory) -> None:
+async def test_observer_sees_circuit_open(upstream: ScriptedUpstream, make_client: Factory) -> None:
     upstream.route().mock(return_value=_unavailable())
     recorder = Recorder()
     client = make_client(observer=recorder, **SMALL)
@@ -492,7 +492,7 @@ async def test_observer_sees_circuit_open(upstream: respx.Router, make_client: F
 
 
 async def test_failing_observer_never_fails_the_call(
-    upstream: respx.Router, make_client: Factory
+    upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     def broken(endpoint: str, outcome: str, seconds: float) -> None:
         raise RuntimeError("metrics down")

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
-import respx
 from graphql import GraphQLObjectType
 
-from backend.models import envelope
+from backend.models import API_PREFIX, envelope
 from resolvers.context import build_context
 from resolvers.memory import InstanceIndex
 from resolvers.principal import Principal
 from schema import build_schema
 from schema.fast_paths import install
+from tests.support.scripted_upstream import ScriptedUpstream, reply
 
 EVERY_HOT_FIELD = """query($user: String!) {
   tasks(user: $user) {
@@ -57,7 +56,7 @@ TASKS = [
 VARIABLES = {"a": 1, "b": "two", "c": None, "d": [1], "e": {"f": True}}
 
 
-async def _run(schema_fast: bool, upstream: respx.Router, make_client: Any) -> Any:
+async def _run(schema_fast: bool, upstream: ScriptedUpstream, make_client: Any) -> Any:
     schema = build_schema(fast_paths=schema_fast)
     context = build_context(
         client=make_client(), headers={}, principal=Principal("ann"), index=InstanceIndex()
@@ -70,13 +69,11 @@ async def _run(schema_fast: bool, upstream: respx.Router, make_client: Any) -> A
 
 
 async def test_fast_paths_answer_as_strawberry_does(
-    upstream: respx.Router, make_client: Any
+    upstream: ScriptedUpstream, make_client: Any
 ) -> None:
-    upstream.get("/tasks").mock(return_value=httpx.Response(200, json=envelope(TASKS)))
-    upstream.get("/instance/i1/tasks").mock(return_value=httpx.Response(200, json=envelope(TASKS)))
-    upstream.post(url__regex=r".*/tasks/t\d/variables").mock(
-        return_value=httpx.Response(200, json=envelope(VARIABLES))
-    )
+    upstream.route(rf"^{API_PREFIX}/tasks$").mock(return_value=reply(200, json=envelope(TASKS)))
+    upstream.route(r"/instance/i1/tasks$").mock(return_value=reply(200, json=envelope(TASKS)))
+    upstream.route(r"/tasks/t\d/variables$").mock(return_value=reply(200, json=envelope(VARIABLES)))
     fast = await _run(True, upstream, make_client)
     plain = await _run(False, upstream, make_client)
     assert fast == plain
