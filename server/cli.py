@@ -189,6 +189,9 @@ def _serve(args: argparse.Namespace) -> int:
         # its access log stays off: it would print query strings, where GET variables are.
         "log_config": None,
         "access_log": False,
+        # WebSocket keep-alive: a ping every interval; no pong within as long closes it.
+        "ws_ping_interval": settings.live_keepalive_s,
+        "ws_ping_timeout": settings.live_keepalive_s,
     }
     if args.workers > 1:
         from .workers import serve_workers
