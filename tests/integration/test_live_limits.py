@@ -31,7 +31,7 @@ from backend.models import API_PREFIX, envelope
 from server.app import create_app
 from server.persisted import sha256_hex
 from server.settings import Settings
-from tests.support.multipart import subscription
+from tests.support.multipart import MULTIPART_ACCEPT, subscription
 from tests.support.servers import Server
 
 from .harness import Facade, Upstream
@@ -331,3 +331,36 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_go_on(
                 assert now - started < 20, "the stalled client was never dropped"
             assert widest_gap < 2.0
             assert received >= 10
+
+
+async def test_an_http_subscriber_that_stops_reading_is_dropped(churning_upstream: str) -> None:
+    async with ws_facade(
+        base_url=churning_upstream,
+        live_interval_s=0.05,
+        live_send_timeout_s=SEND_TIMEOUT_S,
+        live_max_per_principal=1,
+    ) as facade:
+        stalled = {"X-Remote-User": "sam", "X-Remote-Groups": "Clerk"}
+        body = orjson.dumps({"query": BULKY})
+        head = "".join(
+            f"{name}: {value}\r\n"
+            for name, value in {
+                **stalled,
+                "Host": "facade",
+                "Accept": MULTIPART_ACCEPT,
+                "Content-Type": "application/json",
+                "Content-Length": str(len(body)),
+            }.items()
+        )
+        hostile = _small_receive_buffer(facade.base_url)
+        try:
+            # A raw request, then not one byte read.
+            hostile.sendall(f"POST /graphql HTTP/1.1\r\n{head}\r\n".encode() + body)
+            # First it holds sam's one slot (another is refused), then the facade lets go.
+            for wanted in (429, 200):
+                started = time.monotonic()
+                while await _http_status(facade, stalled) != wanted:
+                    assert time.monotonic() - started < 20, f"never {wanted}"
+                    await asyncio.sleep(0.1)
+        finally:
+            hostile.close()
