@@ -20,8 +20,8 @@ from .conftest import FacadeFactory
 from .harness import Facade, Upstream
 from .test_live_inbox import CLAIM, CLERK, LONG_INTERVAL_S, SUBSCRIPTION, clerk_tasks, listing_polls
 
-#: Short enough that a test sees two heartbeats within a second.
-KEEPALIVE_S = 0.2
+#: Short enough that a test sees two heartbeats within half a second.
+KEEPALIVE_S = 0.1
 
 
 @pytest.fixture
@@ -123,6 +123,22 @@ async def test_a_subscription_as_plain_json_says_what_it_needs(
     reply = await _refusal(http_facade, "POST", headers=CLERK)
     assert reply.status_code == 400 and _code(reply) == "BAD_REQUEST"
     assert "multipart/mixed" in reply.json()["errors"][0]["message"]
+    assert listing_polls(upstream) == []
+
+
+async def test_a_cross_site_form_cannot_open_a_subscription(
+    http_facade: Facade, upstream: Upstream
+) -> None:
+    # A browser sends text/plain and form bodies cross-site without a CORS preflight.
+    clerk_tasks(upstream, 1)
+    async with httpx.AsyncClient(base_url=http_facade.base_url, timeout=10) as client:
+        for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+            reply = await client.post(
+                "/graphql",
+                content=orjson.dumps({"query": SUBSCRIPTION}),
+                headers={"accept": MULTIPART_ACCEPT, "content-type": content_type, **CLERK},
+            )
+            assert reply.status_code == 400 and _code(reply) == "BAD_REQUEST"
     assert listing_polls(upstream) == []
 
 
