@@ -20,12 +20,13 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context, build_context
@@ -183,6 +184,7 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
             )
         finally:
             slot.release()
+            await _close_stream(response, getattr(request.state, "stream_result", None))
 
     def _timed(self, send: Send) -> Send:
         """``send``, but a message the client does not take within the send timeout raises."""
@@ -207,6 +209,17 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
             raise Unauthenticated("a subscription needs an authenticated principal")
         request.state.slot = self.slots.acquire(principal.user)
         return await super().create_streaming_response(request, stream, sub_response, headers)
+
+    async def _create_streaming_response(
+        self,
+        request: Request,
+        result: SubscriptionExecutionResult,
+        protocol: GraphQLRequestProtocol,
+        sub_response: Response,
+    ) -> Response:
+        # Kept so that __call__ can close the subscription however the stream ends.
+        request.state.stream_result = result
+        return await super()._create_streaming_response(request, result, protocol, sub_response)
 
     async def execute_operation(
         self,
@@ -308,6 +321,20 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> Any:
         return orjson.loads(data)
+
+
+async def _close_stream(response: Response, result: object) -> None:
+    """End a subscription's stream now, wherever it stopped.
+
+    A stream that ended on its own or by the client's disconnect is closed already. One
+    stopped in the middle of a send (a dropped client) is not: its generators would hold
+    the subscription (and its place in the hub) until the garbage collector found them.
+    """
+    body = getattr(response, "body_iterator", None)
+    for generator in (body, result):
+        aclose = getattr(generator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _credential_headers(settings: Settings) -> list[str]:

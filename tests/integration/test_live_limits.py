@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -252,16 +253,30 @@ SLIM = """subscription { inbox { tasks { totalCount } } }"""
 SEND_TIMEOUT_S = 0.5
 
 
-@pytest.fixture
-def churning_upstream() -> Iterator[str]:
+@dataclass
+class Churning:
     """An upstream whose group listing differs at every call (a priority goes up): every
     poll makes an update for every subscriber."""
-    counter = itertools.count()
+
+    base_url: str
+    polls: int = 0
+
+    async def polling_stopped(self) -> bool:
+        """Whether nobody polls it any more (every subscription has let go of it)."""
+        before = self.polls
+        await asyncio.sleep(0.3)
+        return self.polls == before
+
+
+@pytest.fixture
+def churning_upstream() -> Iterator[Churning]:
+    churning = Churning("")
 
     async def tasks(request: Request) -> JSONResponse:
         if request.query_params.get("group") != "Clerk":
             return JSONResponse(envelope([], total=0))
-        poll = next(counter)
+        churning.polls += 1
+        poll = churning.polls
         listing = [
             {
                 "id": f"t{n}",
@@ -279,7 +294,8 @@ def churning_upstream() -> Iterator[str]:
 
     server = Server(Starlette(routes=[Route(API_PREFIX + "/tasks", tasks)]), 0)
     server.start()
-    yield f"http://127.0.0.1:{server.port}"
+    churning.base_url = f"http://127.0.0.1:{server.port}"
+    yield churning
     server.stop()
 
 
@@ -293,10 +309,10 @@ def _small_receive_buffer(url: str) -> socket.socket:
 
 
 async def test_a_client_that_stops_reading_is_dropped_and_others_go_on(
-    churning_upstream: str,
+    churning_upstream: Churning,
 ) -> None:
     async with ws_facade(
-        base_url=churning_upstream,
+        base_url=churning_upstream.base_url,
         live_interval_s=0.05,
         live_send_timeout_s=SEND_TIMEOUT_S,
         live_max_per_principal=1,
@@ -331,11 +347,14 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_go_on(
                 assert now - started < 20, "the stalled client was never dropped"
             assert widest_gap < 2.0
             assert received >= 10
+        await _eventually(churning_upstream.polling_stopped)
 
 
-async def test_an_http_subscriber_that_stops_reading_is_dropped(churning_upstream: str) -> None:
+async def test_an_http_subscriber_that_stops_reading_is_dropped(
+    churning_upstream: Churning,
+) -> None:
     async with ws_facade(
-        base_url=churning_upstream,
+        base_url=churning_upstream.base_url,
         live_interval_s=0.05,
         live_send_timeout_s=SEND_TIMEOUT_S,
         live_max_per_principal=1,
@@ -362,5 +381,7 @@ async def test_an_http_subscriber_that_stops_reading_is_dropped(churning_upstrea
                 while await _http_status(facade, stalled) != wanted:
                     assert time.monotonic() - started < 20, f"never {wanted}"
                     await asyncio.sleep(0.1)
+            # Its subscription let go of the poller too, not only of its slot.
+            await _eventually(churning_upstream.polling_stopped)
         finally:
             hostile.close()
