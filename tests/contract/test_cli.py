@@ -302,3 +302,30 @@ def test_serve_pings_a_websocket_client_every_keepalive_interval(
         first = rest[:1] or sock.recv(1)
         assert first[0] & 0x0F == 0x9
         assert time.monotonic() - started < 3.0
+
+
+def test_serve_stops_on_a_signal_with_an_http_subscription_open(
+    launch: Launch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An open subscription never finishes: the stop waits ONEWEB_TIMEOUT_S, then ends it.
+    monkeypatch.setenv("ONEWEB_TIMEOUT_S", "1")
+    process = launch("serve", "--port", "0")
+    base_url = _base_url(process)
+    headers = {
+        "X-Remote-User": "clerk",
+        "Accept": 'multipart/mixed;subscriptionSpec="1.0", application/json',
+    }
+    query = {"query": "subscription { inbox { removedIds } }"}
+    with (
+        httpx.Client(timeout=10) as client,
+        client.stream("POST", f"{base_url}/graphql", json=query, headers=headers) as stream,
+    ):
+        received = b""
+        for chunk in stream.iter_bytes():
+            received += chunk
+            if b"inbox" in received:
+                break  # the subscription runs
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 5
