@@ -35,7 +35,12 @@ class InboxUpdate:
     )
 
 
-@strawberry.type(description="Live updates, over WebSocket (`graphql-transport-ws`).")
+@strawberry.type(
+    description=(
+        "Live updates, over WebSocket (`graphql-transport-ws`) or HTTP (a POST with "
+        "`Accept: multipart/mixed;subscriptionSpec=1.0`)."
+    )
+)
 class Subscription:
     @strawberry.subscription(
         description=(

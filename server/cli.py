@@ -189,6 +189,12 @@ def _serve(args: argparse.Namespace) -> int:
         # its access log stays off: it would print query strings, where GET variables are.
         "log_config": None,
         "access_log": False,
+        # WebSocket keep-alive: a ping every interval; no pong within as long closes it.
+        "ws_ping_interval": settings.live_keepalive_s,
+        "ws_ping_timeout": settings.live_keepalive_s,
+        # A stop waits for requests in flight, but an HTTP subscription never finishes on
+        # its own: after as long as an upstream call may take, what is left is cancelled.
+        "timeout_graceful_shutdown": settings.timeout_s,
     }
     if args.workers > 1:
         from .workers import serve_workers

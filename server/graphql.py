@@ -1,21 +1,33 @@
-"""The GraphQL endpoint: Strawberry's ASGI view with a per-request ``Context``."""
+"""The GraphQL endpoint: Strawberry's ASGI view with a per-request ``Context``.
+
+Subscriptions run over WebSocket (``graphql-transport-ws``, see ``live_connection``) and
+over HTTP with the multipart subscription protocol (``Accept:
+multipart/mixed;subscriptionSpec=1.0``, as Apollo Client sends it): a POST whose answer is
+a stream of parts. Either way a subscription takes a slot of its principal's cap.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import SubscriptionExecutionResult
+from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context, build_context
 from resolvers.loaders import BatchObserver
@@ -25,7 +37,8 @@ from resolvers.principal import Principal
 from .caching import CachePolicy
 from .graphiql import GraphiQLPage
 from .identity import BearerToken, Unauthenticated, build_authenticator
-from .live import ConnectionInitIdentity
+from .live_connection import LiveConnection
+from .live_limits import Slot, SubscriptionSlots, TooManySubscriptions
 from .media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
 from .persisted import DocumentRefused, PersistedDocuments, PersistedDocumentsView, load_manifest
 from .responses import graphql_error_response
@@ -34,12 +47,21 @@ from .trace import REQUEST_ID_HEADER, current_trace
 
 __all__ = ["GraphQLEndpoint"]
 
+log = logging.getLogger("oneweb_graphql.live")
+
+#: Why a subscription sent as a plain JSON request is refused.
+NEEDS_A_STREAM = (
+    "a subscription needs a WebSocket (graphql-transport-ws) or a POST with "
+    "`Accept: multipart/mixed;subscriptionSpec=1.0`"
+)
+
 
 class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
-    """``POST /graphql`` (JSON), ``GET /graphql`` (queries, or GraphiQL for a browser), and
-    subscriptions over WebSocket (``graphql-transport-ws``)."""
+    """``POST /graphql`` (JSON, or a multipart stream for a subscription), ``GET /graphql``
+    (queries, or GraphiQL for a browser), and subscriptions over WebSocket
+    (``graphql-transport-ws``)."""
 
-    graphql_transport_ws_handler_class = ConnectionInitIdentity
+    graphql_transport_ws_handler_class = LiveConnection
 
     def __init__(
         self,
@@ -54,8 +76,15 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if graphiql is not None else None,
             allow_queries_via_get=True,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL),
+            max_subscriptions_per_connection=None,  # LiveConnection's own cap, with a code
         )
+        self.live_max_per_connection = settings.live_max_per_connection
+        self.live_send_timeout_s = settings.live_send_timeout_s
+        self.slots = SubscriptionSlots(per_principal=settings.live_max_per_principal)
+        # Strawberry's default heartbeat is 5 s; one keep-alive setting for both transports.
+        multipart = self._stream_transport_map[MULTIPART_SUBSCRIPTION_PROTOCOL]
+        multipart.heartbeat_interval = settings.live_keepalive_s
         self._graphiql = graphiql
         self._settings = settings
         self._forwarded = settings.forwarded_header_names
@@ -93,10 +122,13 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
         if trace is not None:
             # The caller's id (or ours): every upstream call of this request carries it.
             forwarded[REQUEST_ID_HEADER.lower()] = trace.request_id
+        principal = self._principal(request)
+        if isinstance(request, Request):
+            request.state.principal = principal  # for an HTTP subscription's slot
         return build_context(
             client=request.app.state.client,
             headers=forwarded,
-            principal=self._principal(request),
+            principal=principal,
             index=self._index,
             allow_user_override=self._settings.allow_user_override,
             loaders_enabled=self._settings.loaders,
@@ -131,10 +163,115 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
             # An APQ cache miss is part of the protocol: older clients expect it as a 200.
             status = 200 if refusal.cache_miss and media == APPLICATION_JSON else refusal.status
             response = graphql_error_response(status, refusal.code, refusal.message)
+        except TooManySubscriptions as refusal:
+            response = graphql_error_response(
+                429, refusal.code, refusal.message, extensions=refusal.extensions
+            )
         except HTTPException as error:
             response = graphql_error_response(error.status_code, None, error.reason)
         self._finish(request, response, media)
-        await response(scope, receive, send)
+        slot: Slot | None = getattr(request.state, "slot", None)
+        if slot is None:
+            await response(scope, receive, send)
+            return
+        try:
+            await response(scope, receive, self._timed(send))
+        except TimeoutError:
+            # The client stopped reading: its subscription ends here, the others go on.
+            log.warning(
+                "live: dropped an HTTP subscription whose client read nothing for %ss",
+                self.live_send_timeout_s,
+            )
+        finally:
+            slot.release()
+            await _close_stream(response, getattr(request.state, "stream_result", None))
+
+    def _timed(self, send: Send) -> Send:
+        """``send``, but a message the client does not take within the send timeout raises."""
+        timeout_s = self.live_send_timeout_s
+
+        async def timed(message: Message) -> None:
+            async with asyncio.timeout(timeout_s):
+                await send(message)
+
+        return timed
+
+    async def create_streaming_response(
+        self,
+        request: Request | WebSocket,
+        stream: Any,
+        sub_response: Response,
+        headers: Any,
+    ) -> Response:
+        """A subscription's stream, once its principal has a slot (else 401 or 429)."""
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is None:
+            raise Unauthenticated("a subscription needs an authenticated principal")
+        request.state.slot = self.slots.acquire(principal.user)
+        return await super().create_streaming_response(request, stream, sub_response, headers)
+
+    async def _create_streaming_response(
+        self,
+        request: Request,
+        result: SubscriptionExecutionResult,
+        protocol: GraphQLRequestProtocol,
+        sub_response: Response,
+    ) -> Response:
+        # Kept so that __call__ can close the subscription however the stream ends.
+        request.state.stream_result = result
+        return await super()._create_streaming_response(request, result, protocol, sub_response)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """Strawberry's, but no stream by GET: a subscription is no query, and a GET can be
+        sent cross-site without a preflight."""
+        if (
+            request_adapter.method == "GET"
+            and isinstance(request_data, GraphQLRequestData)
+            and request_data.protocol != "http"
+        ):
+            raise HTTPException(400, "subscriptions are not allowed when using GET")
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, but a subscription without a streaming transport is a 400 (there
+        is nothing to stream it on), not a failed field."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, NEEDS_A_STREAM) from error
+            raise HTTPException(400, error.as_http_error_reason(request_adapter.method)) from error
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -184,6 +321,20 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> Any:
         return orjson.loads(data)
+
+
+async def _close_stream(response: Response, result: object) -> None:
+    """End a subscription's stream now, wherever it stopped.
+
+    A stream that ended on its own or by the client's disconnect is closed already. One
+    stopped in the middle of a send (a dropped client) is not: its generators would hold
+    the subscription (and its place in the hub) until the garbage collector found them.
+    """
+    body = getattr(response, "body_iterator", None)
+    for generator in (body, result):
+        aclose = getattr(generator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _credential_headers(settings: Settings) -> list[str]:

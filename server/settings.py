@@ -26,6 +26,7 @@ from .limits import (
     DEFAULT_MAX_SELECTIONS,
     DEFAULT_MAX_TOKENS,
 )
+from .live_limits import DEFAULT_MAX_PER_CONNECTION, DEFAULT_MAX_PER_PRINCIPAL
 from .persisted import DEFAULT_APQ_MAX_BYTES, DEFAULT_APQ_MAX_ENTRIES
 
 __all__ = ["Settings"]
@@ -213,6 +214,38 @@ class Settings(BaseSettings):
         description=(
             "Where live-inbox change hints go to every replica: `memory://` (this process "
             "only) or `redis://HOST:PORT/DB` (Redis pub/sub shared by replicas)."
+        ),
+    )
+    live_max_per_connection: int = Field(
+        default=DEFAULT_MAX_PER_CONNECTION,
+        ge=1,
+        description=(
+            "Operations one WebSocket connection may run at once; one more gets an "
+            "`error` with code `TOO_MANY_SUBSCRIPTIONS`."
+        ),
+    )
+    live_max_per_principal: int = Field(
+        default=DEFAULT_MAX_PER_PRINCIPAL,
+        ge=1,
+        description=(
+            "Subscriptions one principal may hold in this process, over WebSocket and HTTP "
+            "together; one more is refused with `TOO_MANY_SUBSCRIPTIONS`."
+        ),
+    )
+    live_send_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "Seconds a message to a subscriber may wait for the client to read; longer: "
+            "the client is dropped and its subscriptions end."
+        ),
+    )
+    live_keepalive_s: float = Field(
+        default=15.0,
+        gt=0,
+        description=(
+            "Seconds between WebSocket pings (a pong not back within as long closes the "
+            "connection) and between heartbeat parts of an HTTP subscription."
         ),
     )
     cache_max_age_s: int = Field(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import re
 import selectors
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -272,3 +275,57 @@ def test_serve_with_workers_runs_that_many_processes_on_one_port(launch: Launch)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_serve_pings_a_websocket_client_every_keepalive_interval(
+    launch: Launch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEWEB_LIVE_KEEPALIVE_S", "0.3")
+    host, port = _base_url(launch("serve", "--port", "0")).removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (
+                f"GET /graphql HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+            ).encode()
+        )
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += sock.recv(4096)
+        head, _, rest = response.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        # The client says nothing: the first frame it gets is the server's ping (opcode 9).
+        started = time.monotonic()
+        first = rest[:1] or sock.recv(1)
+        assert first[0] & 0x0F == 0x9
+        assert time.monotonic() - started < 3.0
+
+
+def test_serve_stops_on_a_signal_with_an_http_subscription_open(
+    launch: Launch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An open subscription never finishes: the stop waits ONEWEB_TIMEOUT_S, then ends it.
+    monkeypatch.setenv("ONEWEB_TIMEOUT_S", "1")
+    process = launch("serve", "--port", "0")
+    base_url = _base_url(process)
+    headers = {
+        "X-Remote-User": "clerk",
+        "Accept": 'multipart/mixed;subscriptionSpec="1.0", application/json',
+    }
+    query = {"query": "subscription { inbox { removedIds } }"}
+    with (
+        httpx.Client(timeout=10) as client,
+        client.stream("POST", f"{base_url}/graphql", json=query, headers=headers) as stream,
+    ):
+        received = b""
+        for chunk in stream.iter_bytes():
+            received += chunk
+            if b"inbox" in received:
+                break  # the subscription runs
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 5
