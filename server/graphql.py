@@ -25,7 +25,7 @@ from resolvers.principal import Principal
 from .caching import CachePolicy
 from .graphiql import GraphiQLPage
 from .identity import BearerToken, Unauthenticated, build_authenticator
-from .live import ConnectionInitIdentity
+from .live import ConnectionInitIdentity, TextFrames
 from .media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
 from .persisted import DocumentRefused, PersistedDocuments, PersistedDocumentsView, load_manifest
 from .responses import graphql_error_response
@@ -40,6 +40,7 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
     subscriptions over WebSocket (``graphql-transport-ws``)."""
 
     graphql_transport_ws_handler_class = ConnectionInitIdentity
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,
