@@ -251,6 +251,8 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
+            # The machine may be shared with other work: how busy it was at the end.
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         },
         "setup": {
             "upstream": "canned replies recorded from the embedded runtime (bench/upstream.py)",

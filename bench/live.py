@@ -19,8 +19,11 @@ recorded from the embedded runtime, with each claim's effect on them
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import shutil
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -242,7 +245,7 @@ def _one_replica(
     rss_before = facade.rss_kb()
     print(f"live: {SUBSCRIPTIONS} subscriptions over {len(data.users)} inboxes ...", flush=True)
     half = PER_USER // 2
-    first = _subscribe(subscribers, facade, data.users, half)
+    _subscribe(subscribers, facade, data.users, half)
     rss_half = facade.rss_kb()
     second = _subscribe(subscribers, facade, data.users, PER_USER - half)
     time.sleep(SETTLE_S)
@@ -278,7 +281,7 @@ def _one_replica(
     sent = _claims_spaced(http, facade, data.clerk_claims, FANOUT_SPACING_S)
     fanout = _push(sent, _drain(subscribers), data.users)
     return {
-        "connections": first["connections"] + second["connections"],
+        "connections": second["connections"],
         "polls": {
             "seconds": round(rest_s, 2),
             "intervals": round(rest_s / INTERVAL_S, 2),
@@ -414,9 +417,25 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer claims, shorter waits")
     parser.add_argument("--out", type=Path, default=None, help="write live.json into this folder")
     args = parser.parse_args()
+    started, load_before = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="oneweb-bench-live-") as tmp:
         live = measure(Path(tmp), quick=args.quick, log=Path(tmp) / "facade.log")
+    live["run"] = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench.live" + (" --quick" if args.quick else ""),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        # The machine may be shared: the load average before and after says how much.
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "seconds": round(time.monotonic() - started, 1),
+    }
     live["targets"] = targets(live)
+    run = live["run"]
+    print(
+        f"{run['date']}, {run['cpus']} CPUs, load average {run['load_average_before'][0]} "
+        f"before and {run['load_average_after'][0]} after, {run['seconds']} s"
+    )
     print(table(live))
     for target in live["targets"]:
         print(
