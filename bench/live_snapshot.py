@@ -31,7 +31,11 @@ __all__ = ["CLAIM", "CLERK", "CLERK_TASKS", "USERS", "Claim", "LiveData", "heade
 USERS = 50
 CLERK = "Clerk"
 CLERK_TASKS = 20
-CLAIM = "mutation Claim($id: ID!) { claimTask(input: {taskId: $id}) { errors { message } } }"
+#: As a screen claims a task it lists: with its instance, which also tells the facade whom
+#: to push to without a read where its pollers have not seen the task.
+CLAIM = """mutation Claim($id: ID!, $instanceId: ID) {
+  claimTask(input: {taskId: $id, instanceId: $instanceId}) { errors { message } }
+}"""
 
 
 def user_name(n: int) -> str:
@@ -48,6 +52,7 @@ class Claim:
     """One claim the benchmark makes: which task, by whom, from which queue."""
 
     task_id: str
+    instance_id: str
     user: str
     #: ``"own"``: offered to the user alone; ``"clerk"``: from the shared group queue.
     queue: str
@@ -70,6 +75,10 @@ def _listing_key(kind: str, name: str) -> str:
 def _read(http: httpx.Client, kind: str, name: str) -> tuple[int, str]:
     reply = http.get(f"{API_PREFIX}/tasks", params={kind: name})
     return reply.status_code, reply.text
+
+
+def _claim(task: dict[str, Any], user: str, queue: str) -> Claim:
+    return Claim(task["id"], task["instanceId"], user, queue)
 
 
 def _tasks(reply: tuple[int, str]) -> Any:
@@ -105,30 +114,26 @@ def take(snapshot: Path, effects: Path, *, own: int, clerk: int) -> LiveData:
                     )
                 state = {_listing_key(*key): _read(http, *key) for key in listings}
                 initial = dict(state)
-                offered = {
-                    user: [
-                        task["id"]
-                        for task in json.loads(state[_listing_key("user", user)][1])["data"]
-                    ]
-                    for user in users
-                }
-                queue = [
-                    task["id"]
-                    for task in json.loads(state[_listing_key("group", CLERK)][1])["data"]
-                ]
+                offered = {user: _tasks(state[_listing_key("user", user)]) for user in users}
+                queue = _tasks(state[_listing_key("group", CLERK)])
                 # Spread the claims over the users: claim i is user i mod USERS's.
                 own_claims = [
-                    Claim(offered[users[i % USERS]][i // USERS], users[i % USERS], "own")
+                    _claim(offered[users[i % USERS]][i // USERS], users[i % USERS], "own")
                     for i in range(own)
                 ]
                 clerk_claims = [
-                    Claim(queue[i], users[(7 * i) % USERS], "clerk") for i in range(clerk)
+                    _claim(queue[i], users[(7 * i) % USERS], "clerk") for i in range(clerk)
                 ]
+                # A replica whose pollers never saw a task reads its instance to learn whom
+                # a claim touches: those replies as they were before any claim.
+                for instance_id in {c.instance_id for c in [*own_claims, *clerk_claims]}:
+                    _rest(http, "GET", f"/instance/{instance_id}/tasks")
                 facade = Facade(served.url, workers=1, env={})
                 for claim in [*own_claims, *clerk_claims]:
                     before = set(capture.replies)
+                    variables = {"id": claim.task_id, "instanceId": claim.instance_id}
                     reply = facade.post(
-                        json.dumps({"query": CLAIM, "variables": {"id": claim.task_id}}),
+                        json.dumps({"query": CLAIM, "variables": variables}),
                         headers(claim.user),
                     )
                     if reply.get("errors") or reply["data"]["claimTask"]["errors"]:
