@@ -97,19 +97,26 @@ def _push(
             seen[(task_id, user)].append((sub, received))
     latencies: list[float] = []
     missed = 0
-    for claim, answered in sent:
+    missed_claims: list[int] = []
+    for number, (claim, answered) in enumerate(sent):
+        expected = PER_USER * (1 if claim.queue == "own" else len(users))
+        got = 0
         for user in [claim.user] if claim.queue == "own" else users:
             first: dict[str, float] = {}
             for sub, received in seen[(claim.task_id, user)]:
                 first[sub] = min(first.get(sub, received), received)
-            missed += PER_USER - len(first)
+            got += len(first)
             latencies += [(received - answered) * 1000 for received in first.values()]
+        if got < expected:
+            missed += expected - got
+            missed_claims.append(number)
     if not latencies:
         return {"claims": len(sent), "deliveries": 0, "missed": missed}
     return {
         "claims": len(sent),
         "deliveries": len(latencies),
         "missed": missed,
+        "missed_claims": missed_claims,
         "p50_ms": round(_percentile(latencies, 50), 1),
         "p99_ms": round(_percentile(latencies, 99), 1),
         "max_ms": round(max(latencies), 1),
@@ -413,10 +420,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark the live inbox (see bench/README.md).")
     parser.add_argument("--quick", action="store_true", help="fewer claims, shorter waits")
     parser.add_argument("--out", type=Path, default=None, help="write live.json into this folder")
+    parser.add_argument(
+        "--log", type=Path, default=None, help="the facades' output (default: none)"
+    )
     args = parser.parse_args()
     started, load_before = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="oneweb-bench-live-") as tmp:
-        live = measure(Path(tmp), quick=args.quick, log=Path(tmp) / "facade.log")
+        live = measure(Path(tmp), quick=args.quick, log=args.log)
     live["run"] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": "python -m bench.live" + (" --quick" if args.quick else ""),
