@@ -180,14 +180,16 @@ def plan(quick: bool) -> dict[str, int]:
 def measure(tmp: Path, *, quick: bool, log: Path | None = None) -> dict[str, Any]:
     """Run every part; the results (``summary["live"]`` in ``results.json``)."""
     counts = plan(quick)
-    own = counts["spaced"] + counts["burst"] + counts["across"]
     print("live: recording listings and claims from the embedded runtime ...", flush=True)
-    data = live_snapshot.take(
-        tmp / "live-snapshot.json", tmp / "live-effects.json", own=own, clerk=counts["fanout"]
-    )
-    spaced = data.own_claims[: counts["spaced"]]
-    burst = data.own_claims[counts["spaced"] : counts["spaced"] + counts["burst"]]
-    across = data.own_claims[counts["spaced"] + counts["burst"] :]
+    # The phases in the order they run: each claim's effect assumes the claims before it.
+    phases = [
+        ("spaced", "own", counts["spaced"]),
+        ("burst", "own", counts["burst"]),
+        ("fanout", "clerk", counts["fanout"]),
+        ("across", "own", counts["across"]),
+    ]
+    data = live_snapshot.take(tmp / "live-snapshot.json", tmp / "live-effects.json", phases)
+    spaced, burst, across = (data.phases[name] for name in ("spaced", "burst", "across"))
     upstream = Upstream(tmp / "live-snapshot.json", effects=tmp / "live-effects.json")
     upstream.set_latency(UPSTREAM_MS)
     subscribers = Subscribers()
@@ -281,8 +283,9 @@ def _one_replica(
     burst_cpu = facade.cpu_seconds() - cpu
     in_burst = _push(sent, _drain(subscribers), data.users)
 
-    print(f"live: {len(data.clerk_claims)} claims from the shared queue ...", flush=True)
-    sent = _claims_spaced(http, facade, data.clerk_claims, FANOUT_SPACING_S)
+    fanout_claims = data.phases["fanout"]
+    print(f"live: {len(fanout_claims)} claims from the shared queue ...", flush=True)
+    sent = _claims_spaced(http, facade, fanout_claims, FANOUT_SPACING_S)
     fanout = _push(sent, _drain(subscribers), data.users)
     return {
         "connections": second["connections"],

@@ -60,12 +60,11 @@ class Claim:
 
 @dataclass(frozen=True)
 class LiveData:
-    """The users, the listings their inboxes are made of, and the claims in order."""
+    """The users, the listings their inboxes are made of, and each phase's claims."""
 
     users: list[str]
     listings: list[str]
-    own_claims: list[Claim]
-    clerk_claims: list[Claim]
+    phases: dict[str, list[Claim]]
 
 
 def _listing_key(kind: str, name: str) -> str:
@@ -86,9 +85,14 @@ def _tasks(reply: tuple[int, str]) -> Any:
     return json.loads(reply[1])["data"]
 
 
-def take(snapshot: Path, effects: Path, *, own: int, clerk: int) -> LiveData:
-    """Build the data, make ``own`` claims of users' own tasks then ``clerk`` claims from
-    the group queue, write the snapshot and effects files; what was built."""
+def take(snapshot: Path, effects: Path, phases: list[tuple[str, str, int]]) -> LiveData:
+    """Build the data, make each phase's claims (``(name, "own" | "clerk", count)``) in the
+    order the benchmark will, write the snapshot and effects files; what was built.
+
+    The order matters: a claim's effect is a listing as it was after every claim before it.
+    """
+    own = sum(count for _, queue, count in phases if queue == "own")
+    clerk = sum(count for _, queue, count in phases if queue == "clerk")
     users = [user_name(n) for n in range(USERS)]
     listings = [("user", user) for user in users] + [("group", CLERK)]
     if own > 4 * USERS or clerk > CLERK_TASKS:
@@ -124,12 +128,18 @@ def take(snapshot: Path, effects: Path, *, own: int, clerk: int) -> LiveData:
                 clerk_claims = [
                     _claim(queue[i], users[(7 * i) % USERS], "clerk") for i in range(clerk)
                 ]
+                pools = {"own": iter(own_claims), "clerk": iter(clerk_claims)}
+                by_phase = {
+                    name: [next(pools[queue]) for _ in range(count)]
+                    for name, queue, count in phases
+                }
+                in_order = [claim for claims in by_phase.values() for claim in claims]
                 # A replica whose pollers never saw a task reads its instance to learn whom
                 # a claim touches: those replies as they were before any claim.
-                for instance_id in {c.instance_id for c in [*own_claims, *clerk_claims]}:
+                for instance_id in {claim.instance_id for claim in in_order}:
                     _rest(http, "GET", f"/instance/{instance_id}/tasks")
                 facade = Facade(served.url, workers=1, env={})
-                for claim in [*own_claims, *clerk_claims]:
+                for claim in in_order:
                     before = set(capture.replies)
                     variables = {"id": claim.task_id, "instanceId": claim.instance_id}
                     reply = facade.post(
@@ -158,6 +168,5 @@ def take(snapshot: Path, effects: Path, *, own: int, clerk: int) -> LiveData:
     return LiveData(
         users=users,
         listings=[_listing_key(*key) for key in listings],
-        own_claims=own_claims,
-        clerk_claims=clerk_claims,
+        phases=by_phase,
     )
