@@ -409,7 +409,7 @@ def table(live: dict[str, Any]) -> str:
         rows.append(("across replicas", live["across_replicas"]))
     for name, push in rows:
         lines.append(
-            f"  push {name.replace('_', ' '):24s} p50 {push.get('p50_ms')} ms, p99 "
+            f"  push {name.replace('_', ' '):23s} p50 {push.get('p50_ms')} ms, p99 "
             f"{push.get('p99_ms')} ms ({push['deliveries']} updates from {push['claims']} "
             f"claims, {push['missed']} missed)"
         )
