@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import live
+from . import live_report
 
 __all__ = ["table", "targets", "write"]
 
@@ -73,7 +73,7 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
     found = _absolute_targets(summary) if summary["scenarios"] else []
     found += _peer_targets(summary.get("peers") or {})
     if summary.get("live"):
-        found += live.targets(summary["live"])
+        found += live_report.targets(summary["live"])
     return found
 
 
@@ -210,7 +210,7 @@ def table(summary: dict[str, Any]) -> str:
         throughput_rows
         and _grid(["inbox throughput @0 ms", "conc.", "req/s", "p50/p95 ms"], throughput_rows),
         _peer_table(summary.get("peers") or {}),
-        summary.get("live") and live.table(summary["live"]),
+        summary.get("live") and live_report.table(summary["live"]),
         _grid(["target", "what", "measured"], target_rows),
     ]
     return "\n\n".join(part for part in parts if part)
