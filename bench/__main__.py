@@ -11,6 +11,7 @@
 4. With loaders on (1 worker), the peers side by side in interleaved rounds: GraphQL Mesh
    over the runtime's OpenAPI description (``bench/mesh/``; skipped, and said so, without
    node) and a frontend calling REST itself (``bench.peers``).
+5. The live inbox: 1,000 subscriptions over 50 inboxes on one process (``bench.live``).
 
 Prints a table, writes ``bench/results.json`` and ``bench/latency.png``.
 
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import peers, report, snapshot
+from . import live, peers, report, snapshot
 from .mesh_peer import Mesh, MeshUnavailable
 from .processes import Facade, LoadGenerator, Upstream
 from .scenarios import Scenario, inbox
@@ -239,6 +240,9 @@ def main() -> int:
         finally:
             load.stop()
             upstream.stop()
+        live_results = None
+        if not args.peers_only:
+            live_results = live.measure(Path(tmp), quick=args.quick, log=Path(tmp) / "live.log")
 
     summary = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -247,6 +251,8 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
+            # The machine may be shared with other work: how busy it was at the end.
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         },
         "setup": {
             "upstream": "canned replies recorded from the embedded runtime (bench/upstream.py)",
@@ -257,6 +263,7 @@ def main() -> int:
         "scenarios": results,
         "throughput": throughput,
         "peers": comparison,
+        "live": live_results,
         "seconds": round(time.monotonic() - started, 1),
     }
     summary["targets"] = report.targets(summary)

@@ -17,7 +17,16 @@ from typing import IO, Any
 
 import httpx
 
-__all__ = ["Facade", "LoadGenerator", "Upstream", "cpu_seconds", "free_port"]
+__all__ = [
+    "Facade",
+    "LoadGenerator",
+    "RedisServer",
+    "Subscribers",
+    "Upstream",
+    "cpu_seconds",
+    "free_port",
+    "rss_kb",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 20.0
@@ -43,6 +52,23 @@ def cpu_seconds(pid: int) -> float:
     for kid in kids:
         try:
             total += cpu_seconds(kid)
+        except OSError:
+            pass
+    return total
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of ``pid`` and its descendants in KiB (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/status") as status:
+        total = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            kids = [int(kid) for kid in children.read().split()]
+    except OSError:
+        kids = []
+    for kid in kids:
+        try:
+            total += rss_kb(kid)
         except OSError:
             pass
     return total
@@ -115,6 +141,10 @@ class Facade:
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
 
+    def rss_kb(self) -> int:
+        """Resident memory of the facade process and its workers, in KiB."""
+        return rss_kb(self.process.pid)
+
     def loaded(self, library: str) -> bool:
         """Whether the facade process has ``library``'s extension module mapped (Linux)."""
         with open(f"/proc/{self.process.pid}/maps") as maps:
@@ -139,10 +169,12 @@ class Facade:
 class Upstream:
     """``python -m bench.upstream`` serving a snapshot on a free port, until ``stop``."""
 
-    def __init__(self, snapshot: Path) -> None:
+    def __init__(self, snapshot: Path, *, effects: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "bench.upstream", "--snapshot", str(snapshot)]
+        if effects is not None:
+            command += ["--effects", str(effects)]
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port)], cwd=ROOT, stdout=subprocess.PIPE, text=True
         )
@@ -162,6 +194,10 @@ class Upstream:
         """Calls since the last reset, and the first requests the snapshot had no reply for."""
         state = self._http.get("/calls").json()
         return int(state["calls"]), list(state["missing"])
+
+    def distinct_calls(self) -> int:
+        """How many distinct requests (method, path and query) since the last reset."""
+        return int(self._http.get("/calls").json()["keys"])
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
@@ -226,4 +262,92 @@ class LoadGenerator:
     def stop(self) -> None:
         if self.process.stdin is not None:
             self.process.stdin.close()
+        _stop(self.process)
+
+
+class Subscribers:
+    """``python -m bench.subscribers``: many live-inbox subscriptions over a few WebSockets."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.subscribers"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def _ask(self, command: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the subscribers' process died")
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"subscribers: {answer['error']} {answer.get('errors')}")
+        return answer
+
+    def open(
+        self,
+        url: str,
+        query: str,
+        users: list[tuple[str, dict[str, str]]],
+        *,
+        per_user: int,
+        per_connection: int,
+    ) -> dict[str, Any]:
+        """Subscribe ``per_user`` times for each user; returns once every one had its first
+        update."""
+        return self._ask(
+            {
+                "cmd": "open",
+                "url": url,
+                "query": query,
+                "users": users,
+                "per_user": per_user,
+                "per_connection": per_connection,
+            }
+        )
+
+    def events(self) -> dict[str, Any]:
+        """The updates received since the last call: ``[user, id, monotonic time, ids]``."""
+        return self._ask({"cmd": "events"})
+
+    def close(self) -> None:
+        self._ask({"cmd": "close"})
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        _stop(self.process)
+
+
+class RedisServer:
+    """Debian's ``redis-server`` on a free loopback port, nothing saved, until ``stop``."""
+
+    def __init__(self, executable: str) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        # Nothing is saved: a pub/sub channel needs no persistence.
+        options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [executable, "--port", str(self.port), *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        _stop(self.process)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
         _stop(self.process)

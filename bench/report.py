@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import live_report
+
 __all__ = ["table", "targets", "write"]
 
 INBOX_LATENCY_RATIO = 1.25
@@ -69,7 +71,10 @@ def _peer_targets(comparison: dict[str, Any]) -> list[dict[str, Any]]:
 def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target with its measured value and whether it is met."""
     found = _absolute_targets(summary) if summary["scenarios"] else []
-    return found + _peer_targets(summary.get("peers") or {})
+    found += _peer_targets(summary.get("peers") or {})
+    if summary.get("live"):
+        found += live_report.targets(summary["live"])
+    return found
 
 
 def _absolute_targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -205,6 +210,7 @@ def table(summary: dict[str, Any]) -> str:
         throughput_rows
         and _grid(["inbox throughput @0 ms", "conc.", "req/s", "p50/p95 ms"], throughput_rows),
         _peer_table(summary.get("peers") or {}),
+        summary.get("live") and live_report.table(summary["live"]),
         _grid(["target", "what", "measured"], target_rows),
     ]
     return "\n\n".join(part for part in parts if part)

@@ -5,10 +5,15 @@ The replies are real (recorded from the embedded runtime running real BPMN, see
 a small machine the upstream does not take the CPU the facade is being measured on.
 A bare asyncio protocol (on uvloop) speaks just enough HTTP/1.1 for keep-alive clients.
 
-Control paths (not counted): ``GET /__bench/calls`` (the count since the last reset, and
-the requests that had no snapshot), ``POST /__bench/reset``, ``POST /__bench/latency?ms=N``.
+Control paths (not counted): ``GET /__bench/calls`` (the count since the last reset, how
+many distinct requests those were, and the requests that had no snapshot),
+``POST /__bench/reset``, ``POST /__bench/latency?ms=N``.
 
-    python -m bench.upstream --snapshot snapshot.json --port 9000
+A snapshot may also name effects (``--effects``): when a request with a key there arrives
+(a claim), the replies it lists replace those of other keys (the listings that claim
+changed), so a canned upstream can show a mutation to the pollers of the live inbox.
+
+    python -m bench.upstream --snapshot snapshot.json [--effects effects.json] --port 9000
 """
 
 from __future__ import annotations
@@ -42,12 +47,23 @@ def _response(status: int, body: bytes) -> bytes:
 class CannedUpstream:
     """The replies by key, the latency, and what was asked since the last reset."""
 
-    def __init__(self, replies: Mapping[Key, tuple[int, bytes]]) -> None:
+    def __init__(
+        self,
+        replies: Mapping[Key, tuple[int, bytes]],
+        effects: Mapping[Key, Mapping[Key, tuple[int, bytes]]] | None = None,
+    ) -> None:
         self.replies = {
             key.encode(): _response(status, body) for key, (status, body) in replies.items()
         }
+        self.effects = {
+            trigger.encode(): {
+                key.encode(): _response(status, body) for key, (status, body) in changed.items()
+            }
+            for trigger, changed in (effects or {}).items()
+        }
         self.latency_s = 0.0
         self.calls = 0
+        self.keys: set[bytes] = set()
         self.missing: list[str] = []
         self._not_found = _response(404, b'{"data":null,"code":404,"message":"not in snapshot"}')
 
@@ -56,10 +72,15 @@ class CannedUpstream:
         if target.startswith(_CONTROL):
             return self._control(method, target)
         self.calls += 1
-        reply = self.replies.get(method + b" " + target)
+        key = method + b" " + target
+        self.keys.add(key)
+        reply = self.replies.get(key)
         if reply is None:
-            self.missing.append((method + b" " + target).decode("latin-1"))
+            self.missing.append(key.decode("latin-1"))
             return self._not_found
+        changed = self.effects.get(key)
+        if changed is not None:
+            self.replies.update(changed)
         return reply
 
     def _control(self, method: bytes, target: bytes) -> bytes:
@@ -67,12 +88,14 @@ class CannedUpstream:
         action = parts.path[len("/__bench/") :]
         if action == "reset":
             self.calls = 0
+            self.keys.clear()
             self.missing.clear()
         elif action == "latency":
             self.latency_s = float(parse_qs(parts.query)["ms"][0]) / 1000
         elif action != "calls":
             return _response(404, b"{}")
-        body = json.dumps({"calls": self.calls, "missing": self.missing[:20]}).encode()
+        state = {"calls": self.calls, "keys": len(self.keys), "missing": self.missing[:20]}
+        body = json.dumps(state).encode()
         return _response(200, body)
 
 
@@ -138,10 +161,18 @@ async def serve(upstream: CannedUpstream, host: str, port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snapshot", type=Path, required=True)
+    parser.add_argument("--effects", type=Path, default=None, help="claim -> replies it changes")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    upstream = CannedUpstream(load_snapshot(args.snapshot))
+    effects = None
+    if args.effects is not None:
+        raw = json.loads(args.effects.read_text())
+        effects = {
+            trigger: {key: (int(status), body.encode()) for key, (status, body) in changed.items()}
+            for trigger, changed in raw.items()
+        }
+    upstream = CannedUpstream(load_snapshot(args.snapshot), effects)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]

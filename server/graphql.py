@@ -37,6 +37,7 @@ from resolvers.principal import Principal
 from .caching import CachePolicy
 from .graphiql import GraphiQLPage
 from .identity import BearerToken, Unauthenticated, build_authenticator
+from .live import TextFrames
 from .live_connection import LiveConnection
 from .live_limits import Slot, SubscriptionSlots, TooManySubscriptions
 from .media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
@@ -62,6 +63,7 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
     (``graphql-transport-ws``)."""
 
     graphql_transport_ws_handler_class = LiveConnection
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,

@@ -10,8 +10,12 @@ identity never overrides one the upgrade request established.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -25,7 +29,13 @@ from resolvers.live import Hub, ListingKey
 
 from .identity import Authenticator, Unauthenticated
 
-__all__ = ["UNAUTHENTICATED_CLOSE", "ConnectionInitIdentity", "build_hub", "payload_headers"]
+__all__ = [
+    "UNAUTHENTICATED_CLOSE",
+    "ConnectionInitIdentity",
+    "TextFrames",
+    "build_hub",
+    "payload_headers",
+]
 
 #: The close code for a connection without a principal (graphql-ws's "Forbidden").
 UNAUTHENTICATED_CLOSE = 4403
@@ -72,3 +82,17 @@ class ConnectionInitIdentity(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=UNAUTHENTICATED_CLOSE, reason="UNAUTHENTICATED")
             return
         await super().handle_connection_init(message)
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """Sends every message as a text frame. The facade encodes JSON with orjson (bytes),
+    which strawberry would send as binary frames; a browser hands those to graphql-ws as a
+    ``Blob``, which it cannot parse, so GraphiQL's subscriptions failed."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        text = encoded.decode() if isinstance(encoded, bytes) else encoded
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc

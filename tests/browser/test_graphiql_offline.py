@@ -219,3 +219,81 @@ def test_a_subscription_goes_over_a_websocket_with_the_headers_tab_in_connection
     assert subscribe["payload"]["operationName"] == "Live"
     assert watched.blocked == []
     assert tab.evaluate("window.__cspViolations") == []
+
+
+LIVE_INBOX = """\
+subscription LiveInbox {
+  inbox { tasks { totalCount } added { id } changed { id assignee } removedIds }
+}
+"""
+CLAIM_IN_GRAPHIQL = """\
+mutation Claim {
+  claimTask(input: {taskId: "%s"}) { errors { message } }
+}
+"""
+#: The update the result panel shows, once ``predicate`` holds for it (null until then).
+_SHOWN_UPDATE = """([taskId, which]) => {
+  let update;
+  try {
+    const text = document.querySelector('.result-window .CodeMirror').CodeMirror.getValue();
+    update = JSON.parse(text).data.inbox;
+  } catch (error) { return null; }
+  return update[which].some((task) => task.id === taskId) ? update : null;
+}"""
+
+
+def _shown_update(tab: Any, task_id: str, which: str) -> Any:
+    """The first update on the result panel with ``task_id`` in its ``which`` list."""
+    handle = tab.wait_for_function(_SHOWN_UPDATE, arg=[task_id, which], timeout=LOAD_TIMEOUT_MS)
+    return handle.json_value()
+
+
+def _run_in_graphiql(tab: Any, base_url: str, document: str, tab_title: str) -> None:
+    """Open GraphiQL in ``tab``, put ``document`` in the editor and run it."""
+    tab.goto(f"{base_url}/graphql", wait_until="load")
+    tab.wait_for_selector(QUERY_EDITOR, timeout=LOAD_TIMEOUT_MS)
+    tab.wait_for_function(
+        "() => !document.querySelector('.graphiql-spinner')", timeout=LOAD_TIMEOUT_MS
+    )
+    tab.locator(QUERY_EDITOR).first.evaluate(
+        "(element, query) => element.CodeMirror.setValue(query)", document
+    )
+    tab.locator(".graphiql-tab-active").filter(has_text=tab_title).wait_for()
+    tab.locator(QUERY_EDITOR).first.click()
+    tab.keyboard.press("Control+Enter")
+
+
+def test_a_claim_in_another_tab_shows_up_in_the_live_inbox_of_the_first(
+    served: str, page: tuple[Any, Watched], browser_context: Any
+) -> None:
+    """The real server end to end: one tab subscribes to the inbox, a second tab claims a
+    task from it, and the first tab's result panel shows the update as it comes."""
+    live, watched = page
+    instance_id = _start_booking(served, f"Live {uuid.uuid4().hex[:8]}")
+    [task] = _graphql(served, INSTANCE_TASKS, DEMO_HEADERS, id=instance_id)["instance"]["tasks"]
+
+    _run_in_graphiql(live, served, LIVE_INBOX, "LiveInbox")
+    first = _shown_update(live, task["id"], "added")
+    assert first["removedIds"] == [] and first["changed"] == []
+
+    other = browser_context.new_page()
+    try:
+        _run_in_graphiql(other, served, CLAIM_IN_GRAPHIQL % task["id"], "Claim")
+        other.wait_for_function(
+            "() => document.querySelector('.result-window').innerText.includes('claimTask')",
+            timeout=LOAD_TIMEOUT_MS,
+        )
+        claimed = json.loads(_editor(other, RESULT))
+        assert claimed == {"data": {"claimTask": {"errors": []}}}, claimed
+    finally:
+        other.close()
+
+    # The demo user claimed it: still in the inbox, now held by alice.
+    update = _shown_update(live, task["id"], "changed")
+    assert update["changed"] == [{"id": task["id"], "assignee": "alice"}]
+    assert update["added"] == [] and update["removedIds"] == []
+    assert update["tasks"]["totalCount"] == first["tasks"]["totalCount"]
+    assert watched.websockets == [served.replace("http://", "ws://") + "/graphql"]
+    assert watched.blocked == []
+    assert watched.errors == []
+    assert live.evaluate("window.__cspViolations") == []

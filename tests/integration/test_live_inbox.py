@@ -106,6 +106,17 @@ async def test_the_first_update_is_the_inbox_and_a_claim_elsewhere_removes_the_t
         assert [task["id"] for task in update["tasks"]["nodes"]] == [ids[1]]
 
 
+async def test_updates_are_text_frames_which_browsers_can_parse(
+    live_facade: Facade, upstream: Upstream
+) -> None:
+    # A binary frame reaches graphql-ws in a browser as a Blob it cannot parse.
+    clerk_tasks(upstream, 1)
+    async with subscribed(live_facade, headers=CLERK) as ws:
+        raw = await asyncio.wait_for(ws.recv(), 5.0)
+        assert isinstance(raw, str)
+        assert json.loads(raw)["type"] == "next"
+
+
 async def test_the_subscribers_own_claim_is_a_change_not_a_removal(
     live_facade: Facade, upstream: Upstream
 ) -> None:
