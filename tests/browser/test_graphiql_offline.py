@@ -20,6 +20,9 @@ import pytest
 from backend.models import API_PREFIX
 from server.graphiql.page import DEFAULT_QUERY
 
+# One worker runs the browser tests, so that Chromium starts once.
+pytestmark = pytest.mark.xdist_group("browser")
+
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
 RESULT = ".result-window .CodeMirror"
