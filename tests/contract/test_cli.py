@@ -16,6 +16,7 @@ from schema import sdl
 from server.cli import _parser
 from server.settings import Settings
 from server.startup import describe_facade
+from tests.support.http import TLS
 from tests.support.processes import CLI, Command, launch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ def test_serve_prints_its_graphiql_url_and_data_file_once_it_listens(
         f"oneweb-graphql {version('oneweb-graphql')}: GraphiQL at "
         f"{live_serve.base_url}/graphql (embedded runtime, data in {live_serve.db})\n"
     )
-    assert httpx.get(f"{live_serve.base_url}/healthz").status_code == 200
+    assert httpx.get(f"{live_serve.base_url}/healthz", verify=TLS).status_code == 200
 
 
 def test_serve_on_a_taken_port_fails_with_a_clear_message(
@@ -91,7 +92,9 @@ def test_serve_on_a_taken_port_fails_with_a_clear_message(
 
 
 def test_serve_mounts_the_embedded_runtime_on_the_same_port(live_serve: Command) -> None:
-    reply = httpx.get(f"{live_serve.base_url}/BPMREST/service/runtime/tasks?group=Clerk")
+    reply = httpx.get(
+        f"{live_serve.base_url}/BPMREST/service/runtime/tasks?group=Clerk", verify=TLS
+    )
     assert reply.json()["code"] == 0
 
 
@@ -114,16 +117,17 @@ def test_serve_keeps_its_data_in_db_runs_the_processes_of_processes_and_stops_on
     command = launch(tmp_path, "serve", "--port", "0", "--db", str(db), "--processes", str(folder))
     try:
         base_url = command.base_url
-        assert httpx.get(f"{base_url}/healthz").status_code == 200
+        assert httpx.get(f"{base_url}/healthz", verify=TLS).status_code == 200
         reply = httpx.post(
             f"{base_url}/graphql",
             json={"query": '{ tasks(group: "Clerk") { totalCount } }'},
             headers={"X-Remote-User": "clerk", "X-Remote-Groups": "Clerk"},
+            verify=TLS,
         )
         assert reply.json() == {"data": {"tasks": {"totalCount": 0}}}
         start = 'mutation { startProcess(input: {processName: "%s"}) { errors { code } } }'
         answers = [
-            httpx.post(f"{base_url}/graphql", json={"query": start % name}).json()
+            httpx.post(f"{base_url}/graphql", json={"query": start % name}, verify=TLS).json()
             for name in ("LeaveRequest", "BookingRoom")
         ]
         assert [a["data"]["startProcess"]["errors"] for a in answers] == [
@@ -144,11 +148,12 @@ def test_runtime_serves_rest_and_openapi_alone(tmp_path: Path) -> None:
         assert command.start_line() == (
             f"ONEWEB runtime at {command.base_url}/BPMREST/service/runtime (data in {db})\n"
         )
-        reply = httpx.get(f"{command.base_url}/BPMREST/openapi.json")
+        reply = httpx.get(f"{command.base_url}/BPMREST/openapi.json", verify=TLS)
         assert reply.json()["openapi"].startswith("3.")
         started = httpx.post(
             f"{command.base_url}/BPMREST/service/runtime/process/start",
             json={"processName": "BookingRoom"},
+            verify=TLS,
         )
         assert started.json()["code"] == 0
         assert command.stop(signal.SIGINT) == 0
@@ -160,17 +165,19 @@ def test_serve_prints_nothing_secret_and_stops_cleanly_on_sigterm(tmp_path: Path
     command = launch(tmp_path, "serve", "--port", "0")
     try:
         base_url = command.base_url
-        assert httpx.get(f"{base_url}/healthz").status_code == 200
+        assert httpx.get(f"{base_url}/healthz", verify=TLS).status_code == 200
         reply = httpx.post(
             f"{base_url}/graphql",
             json={"query": '{ tasks(group: "Clerk") { totalCount } }'},
             headers={"X-Remote-User": "clerk", "X-Remote-Groups": "Clerk"},
+            verify=TLS,
         )
         assert reply.json() == {"data": {"tasks": {"totalCount": 0}}}
         httpx.post(
             f"{base_url}/graphql",
             json={"query": '{ tasks(user: "clerk") { totalCount } }'},
             headers={"Authorization": "Bearer s3cret-token", "Cookie": "session=s3cret-cookie"},
+            verify=TLS,
         )
         assert command.stop(signal.SIGTERM) == 0
     finally:

@@ -25,6 +25,7 @@ import pytest
 
 from backend.embedded.recorder import Fault, RecordedCall
 from backend.models import API_PREFIX
+from tests.support.http import TLS
 from tests.support.processes import launch
 
 from .harness import Upstream, assert_well_formed
@@ -153,7 +154,7 @@ async def _load(url: str, count: int, check: Any) -> None:
     queue = iter(range(count))
     headers = {"X-Remote-User": "dana"}  # the principal whose inbox it is
     async with httpx.AsyncClient(
-        base_url=url, limits=limits, timeout=30, headers=headers
+        base_url=url, limits=limits, timeout=30, headers=headers, verify=TLS
     ) as client:
 
         async def worker() -> None:
@@ -212,7 +213,7 @@ async def test_400_inbox_queries_with_half_of_upstream_calls_failing(
     assert QUERIES * 0.95 <= retries <= QUERIES
     assert len(calls) == QUERIES * 11 + retries
     assert failed == QUERIES * 5 + retries
-    async with httpx.AsyncClient(base_url=url) as client:
+    async with httpx.AsyncClient(base_url=url, verify=TLS) as client:
         ready = await client.get("/readyz")
     assert (ready.status_code, ready.json()["circuit"]) == (200, "closed")
     print(

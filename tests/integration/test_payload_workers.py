@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.http import TLS
 from tests.support.processes import Command, launch
 
 HEADERS = {"X-Remote-User": "ann", "X-Remote-Groups": "Clerk"}
@@ -26,7 +27,10 @@ API = "/BPMREST/service/runtime"
 def _graphql(base_url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     # A new connection per request: the kernel picks the worker.
     reply = httpx.post(
-        base_url + "/graphql", json={"query": query, "variables": variables}, headers=HEADERS
+        base_url + "/graphql",
+        json={"query": query, "variables": variables},
+        headers=HEADERS,
+        verify=TLS,
     )
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
@@ -36,13 +40,15 @@ def _graphql(base_url: str, query: str, variables: dict[str, Any]) -> dict[str, 
 
 
 def _start_booking(base_url: str) -> str:
-    reply = httpx.post(base_url + API + "/process/start", json={"processName": "BookingRoom"})
+    reply = httpx.post(
+        base_url + API + "/process/start", json={"processName": "BookingRoom"}, verify=TLS
+    )
     instance_id: str = reply.json()["data"]
     return instance_id
 
 
 def _first_task(base_url: str, instance_id: str) -> str:
-    reply = httpx.get(f"{base_url}{API}/instance/{instance_id}/tasks")
+    reply = httpx.get(f"{base_url}{API}/instance/{instance_id}/tasks", verify=TLS)
     task_id: str = reply.json()["data"][0]["id"]
     return task_id
 
@@ -87,7 +93,9 @@ def test_workers_share_one_port_and_any_of_them_completes_a_task_another_listed(
     supervisor, second = supervisor_and_restarted
     workers, restarted = supervisor.base_url, second.base_url
     for _ in range(10):  # a new connection each: whichever worker takes it answers alike
-        reply = httpx.post(f"{workers}/graphql", json={"query": '{ process(name: "X") { name } }'})
+        reply = httpx.post(
+            f"{workers}/graphql", json={"query": '{ process(name: "X") { name } }'}, verify=TLS
+        )
         assert reply.json() == {"data": {"process": {"name": "X"}}}
     bookings = [_start_booking(workers) for _ in range(6)]
     tasks = {instance_id: _first_task(workers, instance_id) for instance_id in bookings}
