@@ -66,9 +66,13 @@ codegen-deps: $(CODEGEN_STAMP)
 
 # The tests marked `alone` (a load test with tight timeouts) run after the others, when
 # no other test competes for the CPUs.
+# Bytecode caching stays on for the tests even where PYTHONDONTWRITEBYTECODE is set (some
+# containers set it): without it every pytest worker would compile the assertion-rewritten
+# modules again, and every command a test starts the project's modules: seconds per run.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 test: lint node-deps codegen-deps
-	$(BIN)/pytest -m 'not alone'
-	$(BIN)/pytest -m alone -n 0
+	$(PYTEST) -m 'not alone'
+	$(PYTEST) -m alone -n 0
 
 # The generated parts of the docs: the settings table from server/settings.py.
 docs: $(RUN_STAMP)

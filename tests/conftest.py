@@ -5,6 +5,9 @@ async def test_something(runtime_factory, serve_factory):
     httpx.get(runtime.base_url + "/BPMREST/openapi.json")
     runtime.restart()                       # same port, same DB, a new app
     base_url = serve_factory(any_asgi_app)  # any app, served until teardown
+
+async def test_other(live_serve):
+    live_serve.base_url                     # `oneweb-graphql serve`, one per session
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from backend.embedded.app import create_app
+from tests.support.processes import Command, launch
 from tests.support.servers import Server
 
 
@@ -116,9 +120,35 @@ def serve_factory(_stopping_servers: list[Server]) -> Iterator[ServeFactory]:
         _stopping_servers.append(server)
 
 
+@pytest.fixture(scope="session")
+def live_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Command]:
+    """One ``oneweb-graphql serve`` per session (so per xdist worker), with the default
+    settings over a fresh database, for the tests that need the command as users run it
+    and leave it running. They share its database: each starts its own instances.
+
+    Started, not waited for: ``live_serve.base_url`` waits until it listens, so a fixture
+    can start something slow (a browser) meanwhile.
+    """
+    command = launch(tmp_path_factory.mktemp("live-serve"), "serve", "--port", "0")
+    yield command
+    command.kill()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Refuse tests that share a node id: pytest-xdist would run only the first of them."""
     counts = Counter(item.nodeid for item in items)
     shared = sorted(nodeid for nodeid, count in counts.items() if count > 1)
     if shared:
         raise pytest.UsageError(f"tests share node ids (give each parameter an id): {shared}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a grouped test that pytest-xdist's ``--dist loadgroup`` did not group: it marks
+    such a test by a suffix of its node id, which some pytest versions drop; the group's
+    tests are then spread as if ungrouped, their shared fixtures set up on every worker."""
+    if (
+        getattr(item.config.option, "loadgroup", False)
+        and item.get_closest_marker("xdist_group")
+        and "@" not in item.nodeid
+    ):
+        pytest.fail("--dist loadgroup does not group with these pytest and pytest-xdist versions")

@@ -19,6 +19,10 @@ import pytest
 
 from backend.models import API_PREFIX
 from server.graphiql.page import DEFAULT_QUERY
+from tests.support.http import TLS
+
+# One worker runs the browser tests, so that Chromium starts once.
+pytestmark = pytest.mark.xdist_group("browser")
 
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
@@ -82,6 +86,7 @@ def _start_booking(base_url: str, customer: str) -> str:
     reply = httpx.post(
         f"{base_url}{API_PREFIX}/process/start",
         json={"processName": "BookingRoom", "object": {"customer": customer, "nights": 2}},
+        verify=TLS,
     )
     reply.raise_for_status()
     instance_id: str = reply.json()["data"]
@@ -90,7 +95,10 @@ def _start_booking(base_url: str, customer: str) -> str:
 
 def _graphql(base_url: str, query: str, headers: dict[str, str], **variables: Any) -> Any:
     reply = httpx.post(
-        f"{base_url}/graphql", json={"query": query, "variables": variables}, headers=headers
+        f"{base_url}/graphql",
+        json={"query": query, "variables": variables},
+        headers=headers,
+        verify=TLS,
     )
     reply.raise_for_status()
     body = reply.json()

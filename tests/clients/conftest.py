@@ -1,9 +1,6 @@
 """Generated clients and the GraphQL-over-HTTP audit, against ``oneweb-graphql serve`` as users run it.
 
-with serve(tmp_path) as url:                # the embedded runtime, a temp DB, a free port
-    ...
-with starting(tmp_path) as served:          # the same, not waited for: served.wait() -> url
-    ...
+def test_x(live_url): ...                   # the session's `oneweb-graphql serve`
 tool = require_tool(EXAMPLES / "typescript" / "node_modules" / ".bin" / "tsc", hint)
 
 The tools (node, npm's packages, ariadne-codegen) are installed once by ``make test``
@@ -12,23 +9,17 @@ before pytest starts; a test that lacks one skips, or fails when ``CI=true``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.support.processes import Command
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-CLI = Path(sys.executable).parent / "oneweb-graphql"
-START_WAIT_S = 20.0
 NODE_HINT = "install Node.js >= 20 with npm (e.g. apt-get install nodejs npm), then run make test"
 
 
@@ -67,67 +58,7 @@ def run(
     return result
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Served:
-    """A started ``oneweb-graphql serve``: its GraphQL ``url``; ``wait()`` until it answers."""
-
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.process = process
-        self.port = port
-        self.log = log
-        self.url = f"http://127.0.0.1:{port}/graphql"
-
-    def wait(self) -> str:
-        deadline = time.monotonic() + START_WAIT_S
-        while True:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1.0)
-                return self.url
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, f"serve did not start:\n{self.log.read_text()}"
-                time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def starting(tmp_path: Path, **env: str) -> Iterator[Served]:
-    """``oneweb-graphql serve`` on a free port over a fresh database, starting (not yet up)."""
-    port = _free_port()
-    clean = {name: value for name, value in os.environ.items() if not name.startswith("ONEWEB_")}
-    log = tmp_path / f"serve-{port}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(CLI), "serve", "--port", str(port)],
-            env={**clean, "ONEWEB_DB": str(tmp_path / f"runtime-{port}.db"), **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield Served(process, port, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextlib.contextmanager
-def serve(tmp_path: Path, **env: str) -> Iterator[str]:
-    """``oneweb-graphql serve`` on a free port over a fresh database; yields its GraphQL URL."""
-    with starting(tmp_path, **env) as served:
-        yield served.wait()
-
-
 @pytest.fixture(scope="session")
-def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One ``oneweb-graphql serve`` with the default settings, shared by the tests here."""
-    with serve(tmp_path_factory.mktemp("live")) as url:
-        yield url
+def live_url(live_serve: Command) -> str:
+    """The GraphQL URL of the session's ``oneweb-graphql serve`` (default settings)."""
+    return live_serve.base_url + "/graphql"

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .conftest import EXAMPLES, NODE_HINT, require_file, require_tool, run, starting
+from tests.support.processes import launch
+
+from .conftest import EXAMPLES, NODE_HINT, require_file, require_tool, run
 
 EXAMPLE = EXAMPLES / "typescript"
 BIN = EXAMPLE / "node_modules" / ".bin"
@@ -23,7 +25,10 @@ def test_the_typescript_example_generates_type_checks_and_runs_on_trusted_docume
     manifest = EXAMPLE / "persisted-documents.json"
     # One test, because each step builds on the files the previous one wrote; the facade
     # starts first so that its start overlaps the build.
-    with starting(tmp_path, ONEWEB_TRUSTED_DOCUMENTS=str(manifest)) as served:
+    served = launch(
+        tmp_path, "serve", "--port", "0", env={"ONEWEB_TRUSTED_DOCUMENTS": str(manifest)}
+    )
+    try:
         run([str(codegen), "--config", "codegen.ts"], cwd=EXAMPLE)
         emitted = json.loads((EXAMPLE / "src" / "gql" / "persisted-documents.json").read_text())
         assert emitted == json.loads(manifest.read_text()), (
@@ -31,7 +36,10 @@ def test_the_typescript_example_generates_type_checks_and_runs_on_trusted_docume
             "there and commit it"
         )
         run([str(tsc), "--strict", "-p", "."], cwd=EXAMPLE)
-        walkthrough = run([node, "dist/main.js", served.wait(), "clerk1"], cwd=EXAMPLE)
+        url = served.base_url + "/graphql"
+        walkthrough = run([node, "dist/main.js", url, "clerk1"], cwd=EXAMPLE)
+    finally:
+        served.kill()
 
     outcome = json.loads(walkthrough.stdout)
     assert outcome["claimed"] == "clerk1"

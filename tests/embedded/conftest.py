@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from backend.embedded.definitions import BUNDLED_PROCESSES_DIR
+from tests.support.http import TLS
 
 from .rest import Rest
 
@@ -27,7 +28,7 @@ def runtime(runtime_factory: RuntimeFactory) -> RunningRuntime:
 @pytest.fixture
 async def rest(runtime: RunningRuntime) -> AsyncIterator[Rest]:
     """A REST client to ``runtime``, over a real socket."""
-    async with httpx.AsyncClient(base_url=runtime.base_url) as client:
+    async with httpx.AsyncClient(base_url=runtime.base_url, verify=TLS) as client:
         yield Rest(client)
 
 
@@ -43,5 +44,5 @@ def processes_dir(tmp_path: Path) -> Path:
 async def copy_rest(runtime_factory: RuntimeFactory, processes_dir: Path) -> AsyncIterator[Rest]:
     """A REST client to a runtime serving ``processes_dir``, which the test may edit."""
     runtime = runtime_factory(processes_dir=processes_dir)
-    async with httpx.AsyncClient(base_url=runtime.base_url) as client:
+    async with httpx.AsyncClient(base_url=runtime.base_url, verify=TLS) as client:
         yield Rest(client)

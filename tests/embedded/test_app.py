@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from backend.models import API_PREFIX
+from tests.support.http import TLS
 
 from .rest import Rest, error, ok
 
@@ -45,7 +46,9 @@ async def test_encoded_slash_cannot_reach_another_endpoint(rest: Rest) -> None:
 
 async def test_encoded_slash_is_unknown_through_asgi_too(runtime: RunningRuntime) -> None:
     transport = httpx.ASGITransport(app=runtime.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://runtime") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://runtime", verify=TLS
+    ) as client:
         response = await client.get(f"{API_PREFIX}/instance/a%2Fb/tasks")
     error(response, 404, "'/'")
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from backend.models import API_PREFIX
+from tests.support.http import TLS
 
 from .rest import Rest, error, ok
 
@@ -77,7 +78,7 @@ async def test_racing_claims_through_two_runtimes_on_one_database_have_one_winne
 ) -> None:
     other = runtime_factory(db_path=runtime.db_path)
     task_id = await rest.new_booking_task()
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=TLS) as client:
         responses = await asyncio.gather(
             *(
                 client.post(

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from backend.embedded.app import create_app
+from tests.support.http import TLS
 
 from .rest import Rest, error, ok
 
@@ -104,7 +105,7 @@ async def test_broken_file_at_startup_does_not_stop_the_runtime(
 ) -> None:
     (processes_dir / "Broken.bpmn").write_text("not xml at all")
     runtime = runtime_factory(processes_dir=processes_dir)
-    async with httpx.AsyncClient(base_url=runtime.base_url) as client:
+    async with httpx.AsyncClient(base_url=runtime.base_url, verify=TLS) as client:
         await Rest(client).start("LeaveRequest")
 
 

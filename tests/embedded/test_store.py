@@ -18,6 +18,7 @@ import pytest
 
 from backend.embedded.app import create_app
 from backend.embedded.store import default_db_path
+from tests.support.http import TLS
 from tests.support.ports import free_port
 
 from .rest import Rest, ok
@@ -61,7 +62,7 @@ def _wait_until_serving(base_url: str, process: subprocess.Popen[bytes]) -> None
     while time.monotonic() < deadline:
         assert process.poll() is None, "the runtime process died"
         try:
-            httpx.get(f"{base_url}/BPMREST/openapi.json", timeout=1).raise_for_status()
+            httpx.get(f"{base_url}/BPMREST/openapi.json", timeout=1, verify=TLS).raise_for_status()
             return
         except httpx.TransportError:
             time.sleep(0.05)
@@ -99,7 +100,7 @@ def runtime_process(tmp_path: Path) -> Iterator[RuntimeProcess]:
 async def test_kill_9_loses_no_acknowledged_operation(
     runtime_process: RuntimeProcess, runtime_factory: RuntimeFactory
 ) -> None:
-    async with httpx.AsyncClient(base_url=runtime_process.base_url) as client:
+    async with httpx.AsyncClient(base_url=runtime_process.base_url, verify=TLS) as client:
         rest = Rest(client)
         instance_id = await rest.start("BookingRoom", {"guest": "Ann"})
         task_id = (await rest.only_task(instance_id))["id"]
@@ -109,7 +110,7 @@ async def test_kill_9_loses_no_acknowledged_operation(
     runtime_process.kill()
 
     revived = runtime_factory(db_path=runtime_process.db_path)
-    async with httpx.AsyncClient(base_url=revived.base_url) as client:
+    async with httpx.AsyncClient(base_url=revived.base_url, verify=TLS) as client:
         rest = Rest(client)
         task = await rest.only_task(instance_id)
         assert (task["id"], task["assignee"]) == (details["id"], "clerk")
@@ -135,7 +136,9 @@ async def test_app_serves_without_its_lifespan(tmp_path: Path) -> None:
     app = create_app(db_path=tmp_path / "asgi.sqlite3")
     try:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://runtime") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://runtime", verify=TLS
+        ) as client:
             await Rest(client).only_task(await Rest(client).start("BookingRoom"))
     finally:
         app.state.runtime.close()

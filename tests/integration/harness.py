@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from backend.embedded.recorder import Recorder
 from backend.models import API_PREFIX, Task, envelope
+from tests.support.http import TLS
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Upstream:
 
     def rest(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call the runtime directly (not recorded as the facade's) and return the envelope's data."""
-        reply = httpx.request(method, self.api + path, **kwargs)
+        reply = httpx.request(method, self.api + path, verify=TLS, **kwargs)
         body = reply.json()
         assert body["code"] == 0, body
         self.recorder.reset()
@@ -52,11 +53,6 @@ class Upstream:
     def paths(self) -> list[str]:
         """The paths the facade called since the last reset, below the API prefix."""
         return self.recorder.paths(API_PREFIX)
-
-
-#: One TLS context for every client: building one (loading the CA bundle) costs ~50 ms on a
-#: busy machine, more than the request; the facade is plain HTTP on loopback anyway.
-_TLS = httpx.create_ssl_context()
 
 
 def listings_app(listings: Mapping[str, Sequence[Task]]) -> Starlette:
@@ -87,7 +83,7 @@ class Facade:
         sent = dict(headers or {})
         if user is not None:
             sent["X-Remote-User"] = user
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=30, verify=_TLS) as client:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30, verify=TLS) as client:
             return await client.post(
                 "/graphql", json={"query": query, "variables": dict(variables or {})}, headers=sent
             )

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from backend.embedded.recorder import Fault, RecordedCall
+from tests.support.http import TLS
 
 from .conftest import FacadeFactory, UpstreamFactory
 from .harness import Facade, Upstream
@@ -88,7 +89,7 @@ def _on(fragment: str, fault: Fault) -> Callable[[RecordedCall], Fault | None]:
 
 
 async def _readyz(facade: Facade) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=10, verify=TLS) as client:
         return await client.get("/readyz")
 
 
@@ -99,7 +100,7 @@ Ask = Callable[..., Awaitable[dict[str, Any]]]
 async def _asking(facade: Facade) -> AsyncIterator[Ask]:
     """``ask(query, variables=None, headers=...)`` over one client: building one per request
     (its TLS context) costs more than the query."""
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
 
         async def ask(
             query: str, variables: dict[str, Any] | None = None, *, headers: dict[str, str]

@@ -19,6 +19,7 @@ from server.graphiql.assets import MANIFEST, STATIC, STATIC_PREFIX
 from server.graphiql.page import DEFAULT_QUERY
 from server.graphiql.vendor import PACKAGES
 from server.settings import Settings
+from tests.support.http import TLS
 
 from .conftest import FacadeFactory
 from .harness import Upstream
@@ -81,7 +82,7 @@ def embedded_url(serve_factory: ServeFactory, tmp_path: Path) -> str:
 async def test_the_page_loads_only_files_of_this_facade_and_each_matches_its_hash(
     embedded_url: str,
 ) -> None:
-    async with httpx.AsyncClient(base_url=embedded_url) as client:
+    async with httpx.AsyncClient(base_url=embedded_url, verify=TLS) as client:
         page = await client.get("/graphql", headers=BROWSER)
         assert page.status_code == 200
         references = _REFERENCE.findall(page.text)
@@ -105,7 +106,7 @@ async def test_the_page_loads_only_files_of_this_facade_and_each_matches_its_has
 async def test_the_facades_own_files_are_served_under_their_content_hash(
     embedded_url: str,
 ) -> None:
-    async with httpx.AsyncClient(base_url=embedded_url) as client:
+    async with httpx.AsyncClient(base_url=embedded_url, verify=TLS) as client:
         page = (await client.get("/graphql", headers=BROWSER)).text
         for name in ("oneweb-graphiql.js", "oneweb-graphiql.css"):
             content = (STATIC / name).read_bytes()
@@ -118,7 +119,7 @@ async def test_the_facades_own_files_are_served_under_their_content_hash(
 
 async def test_a_client_that_accepts_no_gzip_gets_the_file_as_it_is(embedded_url: str) -> None:
     name = "graphiql-4.1.2.min.js"
-    async with httpx.AsyncClient(base_url=embedded_url) as client:
+    async with httpx.AsyncClient(base_url=embedded_url, verify=TLS) as client:
         reply = await client.get(f"{STATIC_PREFIX}/{name}", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in reply.headers
     assert reply.content == (STATIC / name).read_bytes()
@@ -126,7 +127,7 @@ async def test_a_client_that_accepts_no_gzip_gets_the_file_as_it_is(embedded_url
 
 
 async def test_licences_are_served_beside_the_files(embedded_url: str) -> None:
-    async with httpx.AsyncClient(base_url=embedded_url) as client:
+    async with httpx.AsyncClient(base_url=embedded_url, verify=TLS) as client:
         reply = await client.get(f"{STATIC_PREFIX}/react-18.3.1.LICENSE.txt")
     assert reply.status_code == 200
     assert "Meta Platforms" in reply.text or "Facebook" in reply.text
@@ -142,13 +143,13 @@ async def test_licences_are_served_beside_the_files(embedded_url: str) -> None:
     ],
 )
 async def test_nothing_else_is_served_from_the_static_path(embedded_url: str, name: str) -> None:
-    async with httpx.AsyncClient(base_url=embedded_url) as client:
+    async with httpx.AsyncClient(base_url=embedded_url, verify=TLS) as client:
         reply = await client.get(f"{STATIC_PREFIX}/{name}")
     assert reply.status_code == 404
 
 
 async def test_the_page_has_a_strict_content_security_policy(embedded_url: str) -> None:
-    async with httpx.AsyncClient(base_url=embedded_url) as client:
+    async with httpx.AsyncClient(base_url=embedded_url, verify=TLS) as client:
         first = await client.get("/graphql", headers=BROWSER)
         second = await client.get("/graphql", headers=BROWSER)
     policy = first.headers["content-security-policy"]
@@ -171,7 +172,7 @@ async def test_the_page_has_a_strict_content_security_policy(embedded_url: str) 
 
 @pytest.mark.parametrize("host", ["evil.example; script-src *", "a b", "x'y", "h:1 wss://evil"])
 async def test_a_hostile_host_header_never_reaches_the_policy(embedded_url: str, host: str) -> None:
-    async with httpx.AsyncClient(base_url=embedded_url) as client:
+    async with httpx.AsyncClient(base_url=embedded_url, verify=TLS) as client:
         reply = await client.get("/graphql", headers={**BROWSER, "Host": host})
     assert reply.status_code == 200
     policy = reply.headers["content-security-policy"]
@@ -182,7 +183,7 @@ async def test_a_hostile_host_header_never_reaches_the_policy(embedded_url: str,
 async def test_the_embedded_runtime_prefills_the_demo_identity_and_the_inbox(
     embedded_url: str,
 ) -> None:
-    async with httpx.AsyncClient(base_url=embedded_url) as client:
+    async with httpx.AsyncClient(base_url=embedded_url, verify=TLS) as client:
         page = (await client.get("/graphql", headers=BROWSER)).text
     config = json.loads(re.search(r'id="graphiql-config">(.*?)</script>', page).group(1))
     assert config["defaultQuery"] == DEFAULT_QUERY
@@ -196,7 +197,9 @@ async def test_the_demo_identity_uses_the_configured_header_names(
     serve_factory: ServeFactory, tmp_path: Path
 ) -> None:
     settings = Settings(db=tmp_path / "runtime.db", user_header="X-User", groups_header="X-Teams")
-    async with httpx.AsyncClient(base_url=serve_factory(create_app(settings))) as client:
+    async with httpx.AsyncClient(
+        base_url=serve_factory(create_app(settings)), verify=TLS
+    ) as client:
         page = (await client.get("/graphql", headers=BROWSER)).text
     config = json.loads(re.search(r'id="graphiql-config">(.*?)</script>', page).group(1))
     assert json.loads(config["defaultHeaders"]) == {
@@ -209,7 +212,7 @@ async def test_a_facade_over_a_real_upstream_prefills_no_identity(
     facade_factory: FacadeFactory, upstream: Upstream
 ) -> None:
     facade = facade_factory(upstream.base_url)
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         page = (await client.get("/graphql", headers=BROWSER)).text
     config = json.loads(re.search(r'id="graphiql-config">(.*?)</script>', page).group(1))
     assert config["defaultHeaders"] is None
@@ -220,7 +223,7 @@ async def test_graphiql_off_serves_neither_the_page_nor_its_files(
     facade_factory: FacadeFactory, upstream: Upstream
 ) -> None:
     facade = facade_factory(upstream.base_url, graphiql=False)
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         page = await client.get("/graphql", headers=BROWSER)
         asset = await client.get(f"{STATIC_PREFIX}/react-18.3.1.production.min.js")
     assert page.status_code >= 400 and "graphiql" not in page.text.lower()

@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.http import TLS
+
 from .harness import Facade, Upstream
 
 SPEC = "application/graphql-response+json"
@@ -28,7 +30,7 @@ async def _post(facade: Facade, body: Any, accept: str | None) -> httpx.Response
     headers = {"X-Remote-User": "clerk1", "X-Remote-Groups": "Clerk"}
     if accept:
         headers["Accept"] = accept
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         return await client.post("/graphql", json=body, headers=headers)
 
 
@@ -87,7 +89,7 @@ async def test_a_result_is_answered_in_the_media_type_the_client_prefers(
 
 
 async def test_a_body_that_is_not_json_is_400_in_the_spec_media_type(facade: Facade) -> None:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         reply = await client.post(
             "/graphql",
             content=b'{"not json',

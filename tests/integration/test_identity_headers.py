@@ -13,6 +13,7 @@ import pytest
 
 from server.app import create_app
 from server.settings import Settings
+from tests.support.http import TLS
 
 from .conftest import FacadeFactory
 from .harness import Facade, Upstream
@@ -50,7 +51,7 @@ def _task(upstream: Upstream) -> tuple[str, str]:
 async def _post(
     facade: Facade, query: str, variables: dict[str, Any], headers: Headers
 ) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         return await client.post(
             "/graphql",
             json={"query": query, "variables": variables},

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import orjson
 
+from tests.support.http import TLS
+
 from .harness import Facade, Upstream
 
 LONG = "x" * 70_000
@@ -150,7 +152,7 @@ async def test_a_deep_json_literal_is_refused_too(facade: Facade, upstream: Upst
 
 
 async def _post(facade: Facade, content: bytes) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         return await client.post(
             "/graphql", content=content, headers={"Content-Type": "application/json"}
         )
@@ -170,7 +172,7 @@ async def test_a_body_that_is_not_a_json_object_is_400_with_a_json_error(
 
 
 async def test_get_with_variables_that_are_not_an_object_is_400(facade: Facade) -> None:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         for variables in ("5", '"x"', "true", "[]", "{"):
             reply = await client.get(
                 "/graphql",

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import orjson
 
+from tests.support.http import TLS
+
 from .conftest import FacadeFactory
 from .harness import Facade, Upstream
 
@@ -30,7 +32,7 @@ def _aliases(count: int) -> str:
 
 
 async def _post_raw(facade: Facade, content: Any, **kwargs: Any) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         return await client.post(
             "/graphql",
             content=content,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from server.logs import configure_logging
+from tests.support.http import TLS
 
 from .conftest import FacadeFactory
 from .harness import Upstream
@@ -81,7 +82,7 @@ async def test_no_credential_and_no_variable_value_is_logged(
         'mutation { claimTask(input: {taskId: "no-such-task", user: "x"}) { errors { code } } }',
         headers=secrets,
     )
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         await client.get(
             "/graphql",
             params={

@@ -6,6 +6,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.metrics import ANONYMOUS, OTHER_OPERATIONS, Metrics
+from tests.support.http import TLS
 
 from .conftest import FacadeFactory
 from .harness import Facade, Upstream
@@ -15,7 +16,7 @@ INBOX = """query Inbox { tasks(group: "Clerk") { nodes { id
 
 
 async def _samples(facade: Facade) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         reply = await client.get("/metrics")
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith("text/plain")
@@ -77,7 +78,7 @@ async def test_metrics_can_be_switched_off(
     facade_factory: FacadeFactory, upstream: Upstream
 ) -> None:
     facade = facade_factory(upstream.base_url, metrics=False)
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         assert (await client.get("/metrics")).status_code == 404
 
 

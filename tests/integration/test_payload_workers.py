@@ -1,87 +1,36 @@
-"""Honest payloads across processes: ``oneweb-graphql serve --workers 2`` on one SQLite file.
+"""``oneweb-graphql serve --workers 2``: two processes on one port and one SQLite file.
 
 Each request goes on a new connection, so whichever worker the kernel picks answers it:
 a task listed by one worker is claimed and completed by any. A second ``serve`` on the
 same database has listed nothing, as a process after a restart has not. A mutation's
-``instance`` is there every time all the same.
+``instance`` is there every time all the same. SIGTERM stops the workers with the
+supervisor, which exits 0.
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-CLI = str(Path(sys.executable).parent / "oneweb-graphql")
-START_WAIT_S = 20.0
+from tests.support.http import TLS
+from tests.support.processes import Command, launch
+
 HEADERS = {"X-Remote-User": "ann", "X-Remote-Groups": "Clerk"}
 API = "/BPMREST/service/runtime"
-
-Serve = Callable[..., list[str]]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
-    """``serve(["--workers", "2"], [])``: one ``serve`` process per argument list, all on one
-    database, started together; their base URLs once each answers."""
-    env = {**os.environ, "ONEWEB_DB": str(tmp_path / "runtime.sqlite3")}
-    env.pop("ONEWEB_BASE_URL", None)
-    running: list[subprocess.Popen[bytes]] = []
-    log = tmp_path / "serve.log"
-
-    def start(*arguments: list[str]) -> list[str]:
-        urls = []
-        for extra in arguments:
-            port = _free_port()
-            with log.open("ab") as err:
-                running.append(
-                    subprocess.Popen(
-                        [CLI, "serve", "--port", str(port), *extra],
-                        env=env,
-                        stdout=subprocess.DEVNULL,
-                        stderr=err,
-                        start_new_session=True,  # its own process group: teardown stops its workers
-                    )
-                )
-            urls.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + START_WAIT_S
-        for process, base_url in zip(running[-len(urls) :], urls, strict=True):
-            while True:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, f"{base_url} did not answer in time"
-                try:
-                    httpx.get(base_url + "/healthz", timeout=1.0)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-        return urls
-
-    yield start
-    for process in running:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def _graphql(base_url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     # A new connection per request: the kernel picks the worker.
     reply = httpx.post(
-        base_url + "/graphql", json={"query": query, "variables": variables}, headers=HEADERS
+        base_url + "/graphql",
+        json={"query": query, "variables": variables},
+        headers=HEADERS,
+        verify=TLS,
     )
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
@@ -91,13 +40,15 @@ def _graphql(base_url: str, query: str, variables: dict[str, Any]) -> dict[str, 
 
 
 def _start_booking(base_url: str) -> str:
-    reply = httpx.post(base_url + API + "/process/start", json={"processName": "BookingRoom"})
+    reply = httpx.post(
+        base_url + API + "/process/start", json={"processName": "BookingRoom"}, verify=TLS
+    )
     instance_id: str = reply.json()["data"]
     return instance_id
 
 
 def _first_task(base_url: str, instance_id: str) -> str:
-    reply = httpx.get(f"{base_url}{API}/instance/{instance_id}/tasks")
+    reply = httpx.get(f"{base_url}{API}/instance/{instance_id}/tasks", verify=TLS)
     task_id: str = reply.json()["data"][0]["id"]
     return task_id
 
@@ -109,11 +60,43 @@ COMPLETE = (
 )
 
 
-def test_payload_instance_is_there_in_any_worker_and_in_a_process_that_never_listed(
-    serve: Serve,
+def _worker_processes(pid: int) -> list[int]:
+    """The children of ``pid`` that serve (multiprocessing's resource tracker is not one)."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return [
+        child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+@pytest.fixture
+def supervisor_and_restarted(tmp_path: Path) -> Iterator[tuple[Command, Command]]:
+    """``serve --workers 2`` and a plain ``serve`` on one database, started together."""
+    started = [
+        launch(tmp_path, "serve", "--port", "0", "--workers", "2", new_session=True),
+        # The second process starts on the same database and lists nothing, as after a restart.
+        launch(tmp_path, "serve", "--port", "0", new_session=True),
+    ]
+    try:
+        yield started[0], started[1]
+    finally:
+        for command in started:
+            command.kill()
+
+
+def test_workers_share_one_port_and_any_of_them_completes_a_task_another_listed(
+    supervisor_and_restarted: tuple[Command, Command],
 ) -> None:
-    # The second process starts on the same database and lists nothing, as after a restart.
-    workers, restarted = serve(["--workers", "2"], [])
+    supervisor, second = supervisor_and_restarted
+    workers, restarted = supervisor.base_url, second.base_url
+    for _ in range(10):  # a new connection each: whichever worker takes it answers alike
+        reply = httpx.post(
+            f"{workers}/graphql", json={"query": '{ process(name: "X") { name } }'}, verify=TLS
+        )
+        assert reply.json() == {"data": {"process": {"name": "X"}}}
     bookings = [_start_booking(workers) for _ in range(6)]
     tasks = {instance_id: _first_task(workers, instance_id) for instance_id in bookings}
     listed = _graphql(workers, '{ tasks(group: "Clerk") { nodes { id } } }', {})
@@ -139,3 +122,8 @@ def test_payload_instance_is_there_in_any_worker_and_in_a_process_that_never_lis
         done = _graphql(restarted, COMPLETE, {"t": task_id})["completeTask"]
         assert done["errors"] == []
         assert done["instance"]["id"] == instance_id
+
+    pids = _worker_processes(supervisor.pid)
+    assert len(pids) == 2
+    assert supervisor.stop(signal.SIGTERM) == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)

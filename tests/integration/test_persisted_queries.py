@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from server.persisted import sha256_hex
+from tests.support.http import TLS
 
 from .conftest import FacadeFactory
 from .harness import Facade, Upstream
@@ -24,7 +25,7 @@ def _apq(query: str) -> dict[str, Any]:
 
 
 async def _post(facade: Facade, body: dict[str, Any], **headers: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         return await client.post("/graphql", json=body, headers={**CLERK, **headers})
 
 
@@ -33,7 +34,7 @@ async def _get(facade: Facade, params: dict[str, Any], **headers: str) -> httpx.
         name: json.dumps(value) if isinstance(value, dict) else value
         for name, value in params.items()
     }
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         return await client.get("/graphql", params=query, headers=headers)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from tests.support.http import TLS
+
 from .conftest import FacadeFactory
 from .harness import Facade, Upstream
 
@@ -36,7 +38,7 @@ async def test_introspection_off_is_rejected_before_execution(
 
 
 async def _browse(facade: Facade) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         return await client.get("/graphql", headers={"Accept": "text/html"})
 
 
@@ -57,7 +59,7 @@ async def test_graphiql_off_serves_no_ide(
 
 
 async def _preflight(facade: Facade, origin: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         return await client.options(
             "/graphql",
             headers={

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.http import TLS
+
 from .harness import Facade, Upstream
 
 TASK_FIELDS = """
@@ -201,7 +203,7 @@ async def test_get_queries_are_accepted(facade: Facade, upstream: Upstream) -> N
     import httpx
 
     upstream.start("BookingRoom")
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         reply = await client.get(
             "/graphql", params={"query": '{ tasks(group: "Clerk") { totalCount } }'}
         )
@@ -211,7 +213,7 @@ async def test_get_queries_are_accepted(facade: Facade, upstream: Upstream) -> N
 async def test_browsers_get_graphiql(facade: Facade) -> None:
     import httpx
 
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         reply = await client.get("/graphql", headers={"Accept": "text/html"})
     assert reply.status_code == 200
     assert "graphiql" in reply.text.lower()
@@ -220,5 +222,5 @@ async def test_browsers_get_graphiql(facade: Facade) -> None:
 async def test_healthz_answers(facade: Facade) -> None:
     import httpx
 
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         assert (await client.get("/healthz")).status_code == 200

@@ -10,6 +10,7 @@ import httpx
 
 from server.app import create_app
 from server.settings import Settings
+from tests.support.http import TLS
 
 from .conftest import FacadeFactory
 from .harness import Upstream
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # the root conftest is not importable at run time, only by py
 
 
 async def _readyz(base_url: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=base_url) as client:
+    async with httpx.AsyncClient(base_url=base_url, verify=TLS) as client:
         return await client.get("/readyz")
 
 
@@ -48,5 +49,5 @@ async def test_not_ready_when_the_upstream_port_is_closed(
     reply = await _readyz(facade.base_url)
     assert reply.status_code == 503
     assert reply.json()["status"] == "unavailable"
-    async with httpx.AsyncClient(base_url=facade.base_url) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, verify=TLS) as client:
         assert (await client.get("/healthz")).status_code == 200  # alive all the same

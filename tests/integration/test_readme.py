@@ -11,6 +11,7 @@ import httpx
 
 from server.app import create_app
 from server.settings import Settings
+from tests.support.http import TLS
 
 if TYPE_CHECKING:
     from tests.conftest import ServeFactory
@@ -29,7 +30,7 @@ def test_the_walkthrough_runs_as_written(serve_factory: ServeFactory, tmp_path: 
     base_url = serve_factory(create_app(Settings(base_url=None, db=tmp_path / "walk.sqlite3")))
     headers = json.loads(_blocks("json")[0])
     operations = {re.match(r"(query|mutation) (\w+)", op).group(2): op for op in _blocks("graphql")}  # type: ignore[union-attr]
-    with httpx.Client(base_url=base_url, headers=headers) as client:
+    with httpx.Client(base_url=base_url, headers=headers, verify=TLS) as client:
 
         def run(name: str, **variables: object) -> Any:
             reply = client.post(

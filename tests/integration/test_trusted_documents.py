@@ -13,6 +13,7 @@ import pytest
 from server.app import create_app
 from server.persisted import sha256_hex
 from server.settings import Settings
+from tests.support.http import TLS
 
 from .conftest import FacadeFactory
 from .harness import Facade, Upstream
@@ -43,7 +44,7 @@ def trusted(facade_factory: FacadeFactory, upstream: Upstream) -> Facade:
 
 
 async def _post(facade: Facade, body: dict[str, Any], **headers: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         return await client.post("/graphql", json=body, headers={**CLERK, **headers})
 
 
@@ -99,7 +100,7 @@ async def test_a_trusted_document_runs_by_bare_hash_apq_hash_or_its_exact_text(
 
 
 async def test_a_trusted_query_runs_over_get(trusted: Facade) -> None:
-    async with httpx.AsyncClient(base_url=trusted.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=trusted.base_url, timeout=30, verify=TLS) as client:
         reply = await client.get(
             "/graphql",
             params={"documentId": IDS["Inbox"]},

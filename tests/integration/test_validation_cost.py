@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.http import TLS
+
 from .harness import Facade, Upstream
 
 #: The aim is 100 ms; a loaded 2-core test machine gets ten times that.
@@ -81,7 +83,7 @@ def _cycle(length: int) -> str:
 
 
 async def _timed(facade: Facade, query: str) -> tuple[float, dict[str, Any]]:
-    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
         started = time.perf_counter()
         reply = await client.post(
             "/graphql", json={"query": query}, headers={"X-Remote-User": "clerk"}
@@ -101,7 +103,7 @@ async def test_the_fragment_bomb_is_refused_at_once_while_healthz_answers(
 
     async def healthz_while(task: asyncio.Future[Any]) -> list[float]:
         waits: list[float] = []
-        async with httpx.AsyncClient(base_url=facade.base_url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=facade.base_url, timeout=30, verify=TLS) as client:
             while not task.done():
                 started = time.perf_counter()
                 assert (await client.get("/healthz")).status_code == 200
