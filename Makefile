@@ -90,6 +90,6 @@ vendor-graphiql: install
 # Everything the targets and the tests create; the committed bench results stay.
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist \
-		.coverage htmlcov
+		.coverage htmlcov examples/typescript/dist examples/typescript/src/gql
 	find . -path ./.git -prune -o -type d \( -name __pycache__ -o -name node_modules \) \
 		-prune -exec rm -rf {} +
