@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
@@ -207,17 +207,45 @@ class Upstream:
         _stop(self.process)
 
 
-class LoadGenerator:
-    """``python -m bench.load``, one JSON command per line in, one JSON result per line out."""
+class _JsonLinesChild:
+    """A ``python -m MODULE`` child: one JSON command per line in, one JSON answer per line out."""
+
+    module = ""
+    name = ""
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.load"],
+            [sys.executable, "-m", self.module],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
+
+    def _ask(self, command: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.name} died")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        _stop(self.process)
+
+
+class LoadGenerator(_JsonLinesChild):
+    """``python -m bench.load``: runs a load for each command, answers with its figures."""
+
+    module = "bench.load"
+    name = "the load generator"
 
     def run(
         self,
@@ -244,47 +272,20 @@ class LoadGenerator:
             command["count"] = count
         if seconds is not None:
             command["seconds"] = seconds
-        stdin: IO[str] | None = self.process.stdin
-        assert stdin is not None and self.process.stdout is not None
-        stdin.write(json.dumps(command) + "\n")
-        stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("the load generator died")
-        result: dict[str, Any] = json.loads(line)
+        result = self._ask(command)
         if result["failures"]:
             raise RuntimeError(f"{result['failures']} failed requests, e.g. {result['failure']}")
         return result
 
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.process.pid)
 
-    def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        _stop(self.process)
-
-
-class Subscribers:
+class Subscribers(_JsonLinesChild):
     """``python -m bench.subscribers``: many live-inbox subscriptions over a few WebSockets."""
 
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.subscribers"],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+    module = "bench.subscribers"
+    name = "the subscribers' process"
 
-    def _ask(self, command: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("the subscribers' process died")
-        answer: dict[str, Any] = json.loads(line)
+    def _ask(self, command: Mapping[str, Any]) -> dict[str, Any]:
+        answer = super()._ask(command)
         if "error" in answer:
             raise RuntimeError(f"subscribers: {answer['error']} {answer.get('errors')}")
         return answer
@@ -317,11 +318,6 @@ class Subscribers:
 
     def close(self) -> None:
         self._ask({"cmd": "close"})
-
-    def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        _stop(self.process)
 
 
 class RedisServer:
