@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    validate,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -65,6 +72,37 @@ class _ValidationCache(SchemaExtension):
         yield
 
 
+#: Parsed documents kept, by their text (each at most ``ONEWEB_MAX_QUERY_CHARS`` long).
+PARSED_DOCUMENTS = 128
+
+
+@functools.lru_cache(maxsize=PARSED_DOCUMENTS)
+def _parse(query: str, options: frozenset[tuple[str, Any]]) -> DocumentNode:
+    return parse(query, **dict(options))
+
+
+class _ParseCache(SchemaExtension):
+    """One parse per document text, shared by every request and subscription that sends
+    it: a screen sends the same few documents again and again, and each live subscription
+    would otherwise keep a parse of its own for as long as it runs. graphql-core never
+    changes a parsed document, so sharing one is safe.
+
+    It runs after the length limit (an earlier extension). A document that does not parse
+    is left to strawberry, which parses it again and reports the error as usual (the token
+    limit marks its own): errors are not cached.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            options = frozenset(context.parse_options.items())
+            try:
+                context.graphql_document = _parse(context.query, options)
+            except GraphQLError:
+                pass  # strawberry parses it again, and reports the error
+        yield
+
+
 def build_schema(
     *, extensions: list[Any] | None = None, fast_paths: bool = True
 ) -> strawberry.Schema:
@@ -82,9 +120,9 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        # No ParserCache: it parses inside its own hook, before the token limit can mark
-        # the error. Validation, the costly step, is cached (keyed by the rules too).
-        extensions=[ErrorCodes, *(extensions or []), _ValidationCache],
+        # Parsing and validation are cached; after the limits (the length limit refuses a
+        # document before it is parsed; the token limit is a parse option).
+        extensions=[ErrorCodes, *(extensions or []), _ParseCache, _ValidationCache],
     )
     if fast_paths:
         install_fast_paths(built._schema)

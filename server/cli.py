@@ -192,6 +192,10 @@ def _serve(args: argparse.Namespace) -> int:
         # WebSocket keep-alive: a ping every interval; no pong within as long closes it.
         "ws_ping_interval": settings.live_keepalive_s,
         "ws_ping_timeout": settings.live_keepalive_s,
+        # No per-message deflate: its compressor and decompressor kept about 115 KB per
+        # WebSocket connection (a live subscription's whole budget is 20 KB), for updates
+        # of a few KB of JSON. HTTP responses are not compressed either.
+        "ws_per_message_deflate": False,
         # A stop waits for requests in flight, but an HTTP subscription never finishes on
         # its own: after as long as an upstream call may take, what is left is cancelled.
         "timeout_graceful_shutdown": settings.timeout_s,

@@ -194,3 +194,16 @@ async def test_a_batch_of_one_operation_is_rejected_too(facade: Facade, upstream
     assert reply.status_code == 400
     assert "Batching" in reply.json()["errors"][0]["message"]
     assert upstream.paths() == []
+
+
+async def test_a_document_parsed_under_a_larger_token_limit_is_still_refused_under_a_smaller(
+    facade_factory: FacadeFactory, upstream: Upstream
+) -> None:
+    # Parsed documents are shared by their text: the token limit must be part of the key.
+    roomy = facade_factory(upstream.base_url, max_tokens=1_000_000)
+    assert "errors" not in await roomy.execute(_aliases(10))
+    strict = facade_factory(upstream.base_url, max_tokens=50)
+
+    reply = await strict.execute(_aliases(10))
+
+    assert _only_error(reply) == {"code": "QUERY_TOO_COMPLEX", "limit": "tokens", "max": 50}
