@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from backend.embedded.app import create_app
+from backend.embedded.definitions import Definitions
 from tests.support.http import TLS
 
 from .rest import Rest, error, ok
@@ -172,3 +173,19 @@ def test_broken_file_at_startup_is_logged(
     app = create_app(db_path=tmp_path / "db.sqlite3", processes_dir=processes_dir)
     app.state.runtime.close()
     assert "Broken.bpmn" in caplog.text
+
+
+def test_a_folder_parsed_before_is_not_parsed_again_but_an_edit_of_the_same_length_is(
+    processes_dir: Path,
+) -> None:
+    first = Definitions(directory=processes_dir)
+    again = Definitions(directory=processes_dir)
+    assert again.get("BookingRoom").spec is first.get("BookingRoom").spec  # type: ignore[union-attr]
+
+    _rename_choose_room(processes_dir, "Pick a Room")  # as long as "Choose Room"
+    edited = Definitions(directory=processes_dir)
+    spec = edited.get("BookingRoom").spec  # type: ignore[union-attr]
+    assert spec is not first.get("BookingRoom").spec  # type: ignore[union-attr]
+    assert "Pick a Room" in [task.bpmn_name for task in spec.task_specs.values()]
+    assert first.refresh().loaded == edited.last_report.loaded
+    assert first.get("BookingRoom").spec is spec  # type: ignore[union-attr]
