@@ -13,7 +13,9 @@ recorded from the embedded runtime, with each claim's effect on them
   1,000), and across two replicas through Redis (``ONEWEB_BROADCAST_URL``) where this
   build has it and ``redis-server`` is installed.
 
-    python -m bench.live [--quick] [--out DIR]
+    python -m bench.live [--quick | --memory] [--out DIR]
+
+``--memory`` measures only memory per subscription (no claims, no rest, no replicas).
 """
 
 from __future__ import annotations
@@ -174,8 +176,11 @@ def plan(quick: bool) -> dict[str, int]:
     return {"spaced": 50, "burst": 50, "across": 30, "fanout": 5, "rest_intervals": 5}
 
 
-def measure(tmp: Path, *, quick: bool, log: Path | None = None) -> dict[str, Any]:
-    """Run every part; the results (``summary["live"]`` in ``results.json``)."""
+def measure(
+    tmp: Path, *, quick: bool, log: Path | None = None, memory_only: bool = False
+) -> dict[str, Any]:
+    """Run every part (or, ``memory_only``, the subscriptions' memory alone); the results
+    (``summary["live"]`` in ``results.json``)."""
     counts = plan(quick)
     print("live: recording listings and claims from the embedded runtime ...", flush=True)
     # The phases in the order they run: each claim's effect assumes the claims before it.
@@ -208,8 +213,9 @@ def measure(tmp: Path, *, quick: bool, log: Path | None = None) -> dict[str, Any
         facade = Facade(upstream.url, workers=1, env=env, log=log)
         try:
             with httpx.Client(timeout=30) as http:
+                one_replica = _memory if memory_only else _one_replica
                 result.update(
-                    _one_replica(
+                    one_replica(
                         facade,
                         upstream,
                         subscribers,
@@ -223,7 +229,8 @@ def measure(tmp: Path, *, quick: bool, log: Path | None = None) -> dict[str, Any
         finally:
             subscribers.close()
             facade.stop()
-        result["across_replicas"] = _across(upstream, subscribers, env, data, across, log)
+        if not memory_only:
+            result["across_replicas"] = _across(upstream, subscribers, env, data, across, log)
         # Every request of the run had a recorded reply (a 404 would have been measured).
         missing = upstream.calls()[1]
         if missing:
@@ -232,6 +239,46 @@ def measure(tmp: Path, *, quick: bool, log: Path | None = None) -> dict[str, Any
         subscribers.stop()
         upstream.stop()
     return result
+
+
+def _subscribed(facade: Facade, subscribers: Subscribers, data: LiveData) -> dict[str, Any]:
+    """Open the 1,000 subscriptions (their first updates received, then a quiet second):
+    the connections and the memory figures."""
+    rss_before = facade.rss_kb()
+    print(f"live: {SUBSCRIPTIONS} subscriptions over {len(data.users)} inboxes ...", flush=True)
+    half = PER_USER // 2
+    _subscribe(subscribers, facade, data.users, half)
+    rss_half = facade.rss_kb()
+    second = _subscribe(subscribers, facade, data.users, PER_USER - half)
+    time.sleep(SETTLE_S)
+    rss_all = facade.rss_kb()
+    return {
+        "connections": second["connections"],
+        "memory": {
+            "rss_kb_before": rss_before,
+            "rss_kb_half": rss_half,
+            "rss_kb_all": rss_all,
+            "kb_per_subscription": round((rss_all - rss_before) / SUBSCRIPTIONS, 1),
+            "kb_per_subscription_second_half": round(
+                (rss_all - rss_half) / (SUBSCRIPTIONS - len(data.users) * half), 1
+            ),
+        },
+    }
+
+
+def _memory(
+    facade: Facade,
+    upstream: Upstream,
+    subscribers: Subscribers,
+    http: httpx.Client,
+    data: LiveData,
+    spaced: list[Claim],
+    burst: list[Claim],
+    *,
+    intervals: int,
+) -> dict[str, Any]:
+    """Only the memory part of ``_one_replica`` (``--memory``)."""
+    return _subscribed(facade, subscribers, data)
 
 
 def _one_replica(
@@ -245,14 +292,7 @@ def _one_replica(
     *,
     intervals: int,
 ) -> dict[str, Any]:
-    rss_before = facade.rss_kb()
-    print(f"live: {SUBSCRIPTIONS} subscriptions over {len(data.users)} inboxes ...", flush=True)
-    half = PER_USER // 2
-    _subscribe(subscribers, facade, data.users, half)
-    rss_half = facade.rss_kb()
-    second = _subscribe(subscribers, facade, data.users, PER_USER - half)
-    time.sleep(SETTLE_S)
-    rss_all = facade.rss_kb()
+    subscribed = _subscribed(facade, subscribers, data)
     missing = upstream.calls()[1]
     if missing:
         raise RuntimeError(f"live: not in the snapshot: {missing}")
@@ -285,7 +325,7 @@ def _one_replica(
     sent = _claims_spaced(http, facade, fanout_claims, FANOUT_SPACING_S)
     fanout = _push(sent, _drain(subscribers), data.users)
     return {
-        "connections": second["connections"],
+        "connections": subscribed["connections"],
         "polls": {
             "seconds": round(rest_s, 2),
             "intervals": round(rest_s / INTERVAL_S, 2),
@@ -301,15 +341,7 @@ def _one_replica(
             "burst_claims": len(burst),
             "burst_s": round(burst_s, 2),
         },
-        "memory": {
-            "rss_kb_before": rss_before,
-            "rss_kb_half": rss_half,
-            "rss_kb_all": rss_all,
-            "kb_per_subscription": round((rss_all - rss_before) / SUBSCRIPTIONS, 1),
-            "kb_per_subscription_second_half": round(
-                (rss_all - rss_half) / (SUBSCRIPTIONS - len(data.users) * half), 1
-            ),
-        },
+        "memory": subscribed["memory"],
         "push": {"own_task": own, "burst": in_burst, "shared_queue": fanout},
     }
 
@@ -349,6 +381,9 @@ def _across(
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark the live inbox (see bench/README.md).")
     parser.add_argument("--quick", action="store_true", help="fewer claims, shorter waits")
+    parser.add_argument(
+        "--memory", action="store_true", help="only memory per subscription (about a minute)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write live.json into this folder")
     parser.add_argument(
         "--log", type=Path, default=None, help="the facades' output (default: none)"
@@ -356,10 +391,12 @@ def main() -> int:
     args = parser.parse_args()
     started, load_before = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="oneweb-bench-live-") as tmp:
-        live = measure(Path(tmp), quick=args.quick, log=args.log)
+        live = measure(Path(tmp), quick=args.quick, log=args.log, memory_only=args.memory)
     live["run"] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "command": "python -m bench.live" + (" --quick" if args.quick else ""),
+        "command": "python -m bench.live"
+        + (" --quick" if args.quick else "")
+        + (" --memory" if args.memory else ""),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         # The machine may be shared: the load average before and after says how much.
@@ -367,13 +404,22 @@ def main() -> int:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "seconds": round(time.monotonic() - started, 1),
     }
-    live["targets"] = targets(live)
     run = live["run"]
     print(
         f"{run['date']}, {run['cpus']} CPUs, load average {run['load_average_before'][0]} "
         f"before and {run['load_average_after'][0]} after, {run['seconds']} s"
     )
-    print(table(live))
+    if args.memory:
+        memory = live["memory"]
+        live["targets"] = targets(live, memory_only=True)
+        print(
+            f"live inbox: {SUBSCRIPTIONS} subscriptions ({live['connections']} WebSockets), "
+            f"memory per subscription {memory['kb_per_subscription']} KB "
+            f"(second 500: {memory['kb_per_subscription_second_half']} KB)"
+        )
+    else:
+        live["targets"] = targets(live)
+        print(table(live))
     for target in live["targets"]:
         print(
             f"{'met' if target['met'] else 'MISSED':6s}  {target['target']}: {target['measured']}"
