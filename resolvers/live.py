@@ -259,19 +259,43 @@ async def watch(
     """The principal's inbox, first as it is (everything ``added``), then each time it changes."""
     keys = list(dict.fromkeys(principal.listings))
     async with hub.subscribe(keys) as subscriber:
+        # All an idle subscription keeps of its view: the tasks sent (shared with the
+        # pollers' listings, not copies) and the count; the rest is built per change.
         sent: dict[str, Task] | None = None
         total = -1
         while True:
             subscriber.changed.clear()
             listings = await hub.listings(keys)
-            inbox = [task for task in merge_listings(listings) if belongs_to(task, principal)]
-            page = task_page(inbox, filter=filter, order=order, first=first, after=None)
-            now = {task.id: task for task in page.nodes}
-            before = sent or {}
-            added = [task for key, task in now.items() if key not in before]
-            changed = [task for key, task in now.items() if key in before and before[key] != task]
-            removed = [key for key in before if key not in now]
-            if sent is None or added or changed or removed or page.total_count != total:
-                sent, total = now, page.total_count
-                yield Update(page, added, changed, removed)
+            update = _diff(
+                listings, principal, sent, total, filter=filter, order=order, first=first
+            )
+            del listings
+            if update is not None:
+                sent = {task.id: task for task in update.tasks.nodes}
+                total = update.tasks.total_count
+                yield update
+                del update
             await subscriber.changed.wait()
+
+
+def _diff(
+    listings: list[list[Task]],
+    principal: Principal,
+    sent: dict[str, Task] | None,
+    total: int,
+    *,
+    filter: TaskFilter | None,
+    order: Sequence[TaskOrder] | None,
+    first: int | None,
+) -> Update | None:
+    """The update from what was ``sent`` (None: nothing yet) to the view now, or None."""
+    inbox = [task for task in merge_listings(listings) if belongs_to(task, principal)]
+    page = task_page(inbox, filter=filter, order=order, first=first, after=None)
+    now = {task.id: task for task in page.nodes}
+    before = sent or {}
+    added = [task for key, task in now.items() if key not in before]
+    changed = [task for key, task in now.items() if key in before and before[key] != task]
+    removed = [key for key in before if key not in now]
+    if sent is None or added or changed or removed or page.total_count != total:
+        return Update(page, added, changed, removed)
+    return None
