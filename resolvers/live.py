@@ -256,7 +256,10 @@ async def watch(
     order: Sequence[TaskOrder] | None,
     first: int | None,
 ) -> AsyncIterator[Update]:
-    """The principal's inbox, first as it is (everything ``added``), then each time it changes."""
+    """The principal's inbox, first as it is (everything ``added``), then each time it changes.
+
+    An update is emptied (its lists cleared) when the next one is asked for: use it before.
+    """
     keys = list(dict.fromkeys(principal.listings))
     async with hub.subscribe(keys) as subscriber:
         # All an idle subscription keeps of its view: the tasks sent (shared with the
@@ -274,8 +277,18 @@ async def watch(
                 sent = {task.id: task for task in update.tasks.nodes}
                 total = update.tasks.total_count
                 yield update
+                # Resumed: the update was executed and sent, but the GraphQL layers above
+                # keep it while they wait for the next; its page's cursors need not stay.
+                _empty(update)
                 del update
             await subscriber.changed.wait()
+
+
+def _empty(update: Update) -> None:
+    update.tasks.edges.clear()
+    update.added.clear()
+    update.changed.clear()
+    update.removed_ids.clear()
 
 
 def _diff(
