@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,39 +39,44 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` and its descendants (Linux ``/proc``)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / _TICKS
+def _children(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as children:
-            kids = [int(kid) for kid in children.read().split()]
+            return [int(kid) for kid in children.read().split()]
     except OSError:
-        kids = []
-    for kid in kids:
+        return []
+
+
+def _with_descendants(pid: int, own: Callable[[int], float]) -> float:
+    """``own(pid)`` plus the same of each of its descendants still alive (Linux ``/proc``)."""
+    total = own(pid)
+    for kid in _children(pid):
         try:
-            total += cpu_seconds(kid)
+            total += _with_descendants(kid, own)
         except OSError:
-            pass
+            pass  # it ended meanwhile
     return total
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _rss_kb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its descendants (Linux ``/proc``)."""
+    return _with_descendants(pid, _cpu_seconds)
 
 
 def rss_kb(pid: int) -> int:
     """Resident set size of ``pid`` and its descendants in KiB (Linux ``/proc``)."""
-    with open(f"/proc/{pid}/status") as status:
-        total = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as children:
-            kids = [int(kid) for kid in children.read().split()]
-    except OSError:
-        kids = []
-    for kid in kids:
-        try:
-            total += rss_kb(kid)
-        except OSError:
-            pass
-    return total
+    return int(_with_descendants(pid, _rss_kb))
 
 
 def _stop(process: subprocess.Popen[Any]) -> None:
