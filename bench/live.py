@@ -213,19 +213,21 @@ def measure(
         facade = Facade(upstream.url, workers=1, env=env, log=log)
         try:
             with httpx.Client(timeout=30) as http:
-                one_replica = _memory if memory_only else _one_replica
-                result.update(
-                    one_replica(
-                        facade,
-                        upstream,
-                        subscribers,
-                        http,
-                        data,
-                        spaced,
-                        burst,
-                        intervals=counts["rest_intervals"],
+                if memory_only:
+                    result.update(_subscribed(facade, subscribers, data))
+                else:
+                    result.update(
+                        _one_replica(
+                            facade,
+                            upstream,
+                            subscribers,
+                            http,
+                            data,
+                            spaced,
+                            burst,
+                            intervals=counts["rest_intervals"],
+                        )
                     )
-                )
         finally:
             subscribers.close()
             facade.stop()
@@ -264,21 +266,6 @@ def _subscribed(facade: Facade, subscribers: Subscribers, data: LiveData) -> dic
             ),
         },
     }
-
-
-def _memory(
-    facade: Facade,
-    upstream: Upstream,
-    subscribers: Subscribers,
-    http: httpx.Client,
-    data: LiveData,
-    spaced: list[Claim],
-    burst: list[Claim],
-    *,
-    intervals: int,
-) -> dict[str, Any]:
-    """Only the memory part of ``_one_replica`` (``--memory``)."""
-    return _subscribed(facade, subscribers, data)
 
 
 def _one_replica(
