@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+import uvloop
 
 #: The REST API's prefix (``backend.models.API_PREFIX``; the load generator imports no facade code).
 API = "/BPMREST/service/runtime"
@@ -113,9 +114,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        asyncio.run(main())
-    else:
-        uvloop.run(main())
+    uvloop.run(main())  # uvloop comes with uvicorn[standard]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 
 #: Connections opened at once while subscribing.
@@ -172,9 +173,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        asyncio.run(main())
-    else:
-        uvloop.run(main())
+    uvloop.run(main())  # uvloop comes with uvicorn[standard]

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import uvloop
+
 #: A snapshot key: ``"METHOD /raw/path?query"``, exactly as the facade sends it.
 Key = str
 
@@ -173,12 +175,7 @@ def main() -> None:
             for trigger, changed in raw.items()
         }
     upstream = CannedUpstream(load_snapshot(args.snapshot), effects)
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        asyncio.run(serve(upstream, args.host, args.port))
-    else:
-        uvloop.run(serve(upstream, args.host, args.port))
+    uvloop.run(serve(upstream, args.host, args.port))
 
 
 if __name__ == "__main__":
