@@ -1,7 +1,7 @@
 """Which task listings a mutation touched, so that live inboxes re-poll those and no others.
 
 A task shows in its assignee's listing and in its candidate users', groups' and roles'
-listings (CONTRACT's task lists). A mutation touches the listings that showed the task
+listings (the REST API's `tasks?user=|group=|role=`). A mutation touches the listings that showed the task
 before it (read from what this request or the live hub last saw, else from the upstream)
 and those that show it, or the tasks it created, after. Where that cannot be known (the
 upstream's task object does not say who its candidates are, the task's instance is not
