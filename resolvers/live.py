@@ -15,7 +15,7 @@ only when its view changed: subscriptions make no upstream calls of their own.
 
     hub = Hub(fetch, interval_s=2.0, broadcast=MemoryBroadcast())
     hub.start()
-    async for update in watch(hub, principal, filter=None, order=None, first=20): ...
+    async for update in watch(hub, View(principal, filter=None, order=None, first=20)): ...
     await hub.aclose()
 """
 
@@ -38,7 +38,7 @@ from .principal import ListingKind, Principal
 from .task import task_page
 from .task_filter import TaskFilter, TaskOrder
 
-__all__ = ["Fetch", "Hub", "ListingKey", "Update", "watch"]
+__all__ = ["Fetch", "Hub", "ListingKey", "Subscriber", "Update", "View", "watch"]
 
 log = logging.getLogger("oneweb_graphql.live")
 
@@ -50,17 +50,34 @@ Fetch = Callable[[ListingKey], Awaitable[list[Task]]]
 _RETRY_S = 1.0
 
 
-@dataclass(eq=False)
-class _Subscriber:
-    """Set whenever one of the subscriber's listings changes."""
+class Subscriber:
+    """A place in the hub: ``changed`` is set whenever one of its listings changes, and
+    its callback (if any) is called. It holds no task and no event, so that an idle
+    subscription costs little."""
 
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    __slots__ = ("_callback", "changed", "keys")
+
+    def __init__(self, keys: Sequence[ListingKey]) -> None:
+        self.keys = tuple(keys)
+        self.changed = False
+        self._callback: Callable[[], None] | None = None
+
+    def notify(self) -> None:
+        self.changed = True
+        if self._callback is not None:
+            self._callback()
+
+    def on_change(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` on every change from now on, and at once if one is pending."""
+        self._callback = callback
+        if callback is not None and self.changed:
+            callback()
 
 
 @dataclass(eq=False)
 class _Poller:
     key: ListingKey
-    subscribers: set[_Subscriber] = field(default_factory=set)
+    subscribers: set[Subscriber] = field(default_factory=set)
     tasks: list[Task] | None = None
     #: The failure of the latest poll while there is no good listing yet.
     error: OnewebError | None = None
@@ -69,8 +86,8 @@ class _Poller:
     runner: asyncio.Task[None] | None = None
 
     def notify(self) -> None:
-        for subscriber in self.subscribers:
-            subscriber.changed.set()
+        for subscriber in list(self.subscribers):
+            subscriber.notify()
 
 
 class Hub:
@@ -170,26 +187,38 @@ class Hub:
                 log.exception("live broadcast listener failed; restarting it")
             await asyncio.sleep(1.0)
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, keys: Sequence[ListingKey]) -> AsyncIterator[_Subscriber]:
-        """A subscriber to ``keys``: their pollers run while it is inside the block."""
-        subscriber = _Subscriber()
-        for key in keys:
+    def join(self, keys: Sequence[ListingKey]) -> Subscriber:
+        """A place for a subscriber of ``keys``: their pollers run until it ``leave``s."""
+        subscriber = Subscriber(keys)
+        for key in subscriber.keys:
             poller = self._pollers.get(key)
             if poller is None:
                 poller = self._pollers[key] = _Poller(key)
                 poller.runner = asyncio.create_task(self._run(poller), name=f"live:{key}")
             poller.subscribers.add(subscriber)
+        return subscriber
+
+    def leave(self, subscriber: Subscriber) -> None:
+        """Give the place up (again: nothing); a poller nobody needs any more stops."""
+        subscriber.on_change(None)
+        for key in subscriber.keys:
+            poller = self._pollers.get(key)
+            if poller is None or subscriber not in poller.subscribers:
+                continue
+            poller.subscribers.discard(subscriber)
+            if not poller.subscribers:
+                del self._pollers[key]
+                assert poller.runner is not None
+                poller.runner.cancel()
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, keys: Sequence[ListingKey]) -> AsyncIterator[Subscriber]:
+        """A subscriber to ``keys``: their pollers run while it is inside the block."""
+        subscriber = self.join(keys)
         try:
             yield subscriber
         finally:
-            for key in keys:
-                poller = self._pollers[key]
-                poller.subscribers.discard(subscriber)
-                if not poller.subscribers:
-                    del self._pollers[key]
-                    assert poller.runner is not None
-                    poller.runner.cancel()
+            self.leave(subscriber)
 
     async def listings(self, keys: Sequence[ListingKey]) -> list[list[Task]]:
         """The last good listing of each key, after each has been polled at least once.
@@ -248,40 +277,66 @@ class Update:
     removed_ids: list[str]
 
 
-async def watch(
-    hub: Hub,
-    principal: Principal,
-    *,
-    filter: TaskFilter | None,
-    order: Sequence[TaskOrder] | None,
-    first: int | None,
-) -> AsyncIterator[Update]:
-    """The principal's inbox, first as it is (everything ``added``), then each time it changes.
+class View:
+    """One subscription's view of its principal's inbox: all it keeps between updates is
+    the tasks it sent (shared with the pollers' listings, not copies) and their count."""
+
+    __slots__ = ("_sent", "_total", "filter", "first", "keys", "order", "principal")
+
+    def __init__(
+        self,
+        principal: Principal,
+        *,
+        filter: TaskFilter | None,
+        order: Sequence[TaskOrder] | None,
+        first: int | None,
+    ) -> None:
+        self.principal = principal
+        self.keys: tuple[ListingKey, ...] = tuple(dict.fromkeys(principal.listings))
+        self.filter = filter
+        self.order = order
+        self.first = first
+        self._sent: dict[str, Task] | None = None
+        self._total = -1
+
+    def update(self, listings: list[list[Task]]) -> Update | None:
+        """The update from what was sent last (the first: everything) to ``listings``, or
+        None when the view did not change; an update returned counts as sent."""
+        update = _diff(
+            listings,
+            self.principal,
+            self._sent,
+            self._total,
+            filter=self.filter,
+            order=self.order,
+            first=self.first,
+        )
+        if update is not None:
+            self._sent = {task.id: task for task in update.tasks.nodes}
+            self._total = update.tasks.total_count
+        return update
+
+
+async def watch(hub: Hub, view: View) -> AsyncIterator[Update]:
+    """The view's updates: first the inbox as it is (everything ``added``), then each time
+    it changes.
 
     An update is emptied (its lists cleared) when the next one is asked for: use it before.
     """
-    keys = list(dict.fromkeys(principal.listings))
-    async with hub.subscribe(keys) as subscriber:
-        # All an idle subscription keeps of its view: the tasks sent (shared with the
-        # pollers' listings, not copies) and the count; the rest is built per change.
-        sent: dict[str, Task] | None = None
-        total = -1
+    async with hub.subscribe(view.keys) as subscriber:
+        changed = asyncio.Event()
+        subscriber.on_change(changed.set)
         while True:
-            subscriber.changed.clear()
-            listings = await hub.listings(keys)
-            update = _diff(
-                listings, principal, sent, total, filter=filter, order=order, first=first
-            )
-            del listings
+            changed.clear()
+            subscriber.changed = False
+            update = view.update(await hub.listings(view.keys))
             if update is not None:
-                sent = {task.id: task for task in update.tasks.nodes}
-                total = update.tasks.total_count
                 yield update
                 # Resumed: the update was executed and sent, but the GraphQL layers above
                 # keep it while they wait for the next; its page's cursors need not stay.
                 _empty(update)
                 del update
-            await subscriber.changed.wait()
+            await changed.wait()
 
 
 def _empty(update: Update) -> None:

@@ -20,7 +20,7 @@ from backend.limits import InputRefused
 from resolvers.context import Context
 from resolvers.problems import argument_error
 
-__all__ = ["INTERNAL_ERROR_MESSAGE", "ErrorCodes", "is_unexpected"]
+__all__ = ["INTERNAL_ERROR_MESSAGE", "ErrorCodes", "coded", "is_unexpected"]
 
 log = logging.getLogger("oneweb_graphql.errors")
 
@@ -74,6 +74,23 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     )
 
 
+def coded(errors: list[GraphQLError] | None, context: object) -> list[GraphQLError] | None:
+    """A result's errors, each with its ``extensions.code``, and the ones ``context``
+    reported (mutations' payload errors); None when there are none."""
+    coded_errors = [_with_code(error) for error in errors or ()]
+    if isinstance(context, Context):
+        coded_errors.extend(
+            GraphQLError(
+                reported.error.message,
+                path=list(reported.path),
+                original_error=reported.error,
+                extensions={"code": reported.error.graphql_code},
+            )
+            for reported in context.reported
+        )
+    return coded_errors or None
+
+
 class ErrorCodes(SchemaExtension):
     """Give every error of a result its ``extensions.code`` and add the reported ones."""
 
@@ -82,16 +99,4 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if result is None:
             return
-        errors = [_with_code(error) for error in result.errors or ()]
-        context = self.execution_context.context
-        if isinstance(context, Context):
-            errors.extend(
-                GraphQLError(
-                    reported.error.message,
-                    path=list(reported.path),
-                    original_error=reported.error,
-                    extensions={"code": reported.error.graphql_code},
-                )
-                for reported in context.reported
-            )
-        result.errors = errors or None
+        result.errors = coded(result.errors, self.execution_context.context)

@@ -6,10 +6,11 @@ from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 
 from resolvers import live
 from resolvers.context import Context
+from resolvers.live_follow import Handoff
 
 from .task import Task, TaskConnection
 from .task_filter import TaskFilter, TaskOrder, to_filter, to_order
@@ -75,8 +76,15 @@ class Subscription:
             )
         if ctx.hub is None:
             raise RuntimeError("no live hub: the server did not start one")
-        updates = live.watch(
-            ctx.hub, ctx.principal, filter=to_filter(filter), order=to_order(order_by), first=first
+        view = live.View(
+            ctx.principal, filter=to_filter(filter), order=to_order(order_by), first=first
         )
-        async for update in updates:
+        handoff = info.root_value
+        if isinstance(handoff, Handoff):
+            # The transport continues without this generator after the first update.
+            raw = info._raw_info  # graphql-core's, which has the fragments
+            document = DocumentNode(definitions=(raw.operation, *raw.fragments.values()))
+            yield await handoff.first_update(ctx.hub, view, document)
+            return
+        async for update in live.watch(ctx.hub, view):
             yield update  # type: ignore[misc]

@@ -33,6 +33,7 @@ from resolvers.context import Context, build_context
 from resolvers.loaders import BatchObserver
 from resolvers.memory import InstanceIndex
 from resolvers.principal import Principal
+from schema.errors import coded
 
 from .caching import CachePolicy
 from .graphiql import GraphiQLPage
@@ -136,6 +137,20 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
             loaders_enabled=self._settings.loaders,
             on_batch=self._on_batch,
             hub=getattr(request.app.state, "hub", None),
+        )
+
+    def fresh_context(self, context: Context) -> Context:
+        """A new context with ``context``'s credentials and principal, and fresh loaders:
+        each update of a WebSocket subscription reads the upstream anew."""
+        return build_context(
+            client=context.client,
+            headers=context.headers,
+            principal=context.principal,
+            index=self._index,
+            allow_user_override=self._settings.allow_user_override,
+            loaders_enabled=self._settings.loaders,
+            on_batch=self._on_batch,
+            hub=context.hub,
         )
 
     def _principal(self, request: Request | WebSocket) -> Principal | None:
@@ -308,7 +323,12 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        """Strawberry's result, without ``data`` for a request error the client wants as such."""
+        """Strawberry's result, without ``data`` for a request error the client wants as such.
+
+        Its errors are coded again: a subscription's parts are sent before the extension
+        that codes them (``ErrorCodes``) runs, at the end of the stream (a query's, coded
+        already, come out the same)."""
+        result.errors = coded(result.errors, None)
         response_data = await super().process_result(request, result)
         request.state.has_errors = bool(result.errors)
         request.state.request_error = is_request_error(result.data, result.errors)

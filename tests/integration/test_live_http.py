@@ -13,6 +13,7 @@ import httpx
 import orjson
 import pytest
 
+from backend.embedded.recorder import Fault
 from server.persisted import sha256_hex
 from tests.support.multipart import MULTIPART_ACCEPT, subscription
 
@@ -186,3 +187,18 @@ async def test_ending_the_request_ends_the_subscription_and_its_polling(
     await http_facade.execute("mutation { refreshCache { ok } }", user="ann")
     await asyncio.sleep(0.2)
     assert listing_polls(upstream) == []
+
+
+async def test_a_failing_first_part_carries_its_error_code(
+    http_facade: Facade, upstream: Upstream
+) -> None:
+    # The stream's parts are sent before the extension that codes errors would run.
+    upstream.recorder.fault = lambda call: (
+        Fault.HTML_500 if call.raw_path.endswith("/tasks") else None
+    )
+    async with (
+        httpx.AsyncClient(base_url=http_facade.base_url, timeout=10) as client,
+        subscription(client, "/graphql", SUBSCRIPTION, headers=CLERK) as parts,
+    ):
+        (error,) = (await parts.next_payload())["errors"]
+        assert error["extensions"]["code"] == "UPSTREAM_ERROR"

@@ -52,8 +52,9 @@ async def subscribed(
     headers: Mapping[str, str] | None = None,
     init: Mapping[str, str] | None = None,
     variables: Mapping[str, Any] | None = None,
+    query: str = SUBSCRIPTION,
 ) -> AsyncIterator[ClientConnection]:
-    """A graphql-transport-ws connection with ``SUBSCRIPTION`` subscribed as id ``1``."""
+    """A graphql-transport-ws connection with ``query`` subscribed as id ``1``."""
     url = facade.base_url.replace("http://", "ws://") + "/graphql"
     async with connect(
         url,
@@ -62,7 +63,7 @@ async def subscribed(
     ) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": dict(init or {})}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        payload = {"query": SUBSCRIPTION, "variables": dict(variables or {})}
+        payload = {"query": query, "variables": dict(variables or {})}
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         yield ws
 
