@@ -1,16 +1,18 @@
 """A followed subscription: a change during the handover is not lost, nothing runs while it
-is idle, each change is delivered once, and closing it stops the polling it alone needed."""
+is idle (a poll without news or a failed one delivers nothing), and closing it stops the
+polling it alone needed."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from graphql import DocumentNode
 
 from backend.errors import UpstreamUnavailable
 from backend.models import Task
 from resolvers.live import Hub, ListingKey, Update, View
-from resolvers.live_follow import Handoff
+from resolvers.live_follow import Deliver, Handoff
 from resolvers.principal import Principal
 
 ANN = Principal(user="ann", groups=("Clerk",), roles=())
@@ -50,6 +52,16 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+def recorded() -> tuple[list[Update | Exception], Deliver]:
+    """What a follower delivers, and where to."""
+    delivered: list[Update | Exception] = []
+
+    async def deliver(update: Update | Exception) -> None:
+        delivered.append(update)
+
+    return delivered, deliver
+
+
 async def handed_over(hub: Hub) -> tuple[Handoff, Update]:
     handoff = Handoff()
     view = View(ANN, filter=None, order=None, first=None)
@@ -64,11 +76,7 @@ async def test_a_change_during_the_handover_is_delivered_once_it_is_followed() -
     listings.clerk = [task("t1"), task("t2")]
     hub.poke()  # the change lands before anyone follows
     await settle()
-    delivered: list[Update | Exception] = []
-
-    async def deliver(update: Update | Exception) -> None:
-        delivered.append(update)
-
+    delivered, deliver = recorded()
     follower = handoff.follow(deliver)
     assert follower is not None
     await settle()
@@ -78,20 +86,22 @@ async def test_a_change_during_the_handover_is_delivered_once_it_is_followed() -
     await hub.aclose()
 
 
-async def test_an_idle_follower_runs_nothing_and_a_poll_without_news_delivers_nothing() -> None:
+@pytest.mark.parametrize("failing", [False, True], ids=["no news", "failing poll"])
+async def test_an_idle_follower_runs_nothing_and_a_poll_without_news_delivers_nothing(
+    failing: bool,
+) -> None:
     listings = Listings()
     hub = Hub(listings, interval_s=60.0)
     handoff, _ = await handed_over(hub)
-    delivered: list[Update | Exception] = []
-
-    async def deliver(update: Update | Exception) -> None:
-        delivered.append(update)
-
+    delivered, deliver = recorded()
     follower = handoff.follow(deliver)
     assert follower is not None
+    # A failed poll keeps the last good listing: nothing to deliver, nothing ends.
+    listings.failing = failing
     hub.poke()
     await settle()
     assert listings.polls == 4 and delivered == []  # two listings, each polled again
+    assert not follower.closed
     names = {t.get_name() for t in asyncio.all_tasks() if not t.done()}
     assert "live:follow" not in names  # no task while idle
     follower.close()
@@ -103,31 +113,11 @@ async def test_closing_stops_the_polling_it_alone_needed_and_an_unfollowed_hando
     hub = Hub(listings, interval_s=60.0)
     handoff, _ = await handed_over(hub)
     kept, _ = await handed_over(hub)
-    follower = handoff.follow(lambda update: asyncio.sleep(0))
+    follower = handoff.follow(recorded()[1])
     assert follower is not None
     follower.close()
     follower.close()  # again: nothing
     assert hub.active == (("user", "ann"), ("group", "Clerk"))  # the other still needs them
     kept.release()  # ended before its follower took over
-    assert hub.active == ()
-    await hub.aclose()
-
-
-async def test_a_failing_poll_after_the_handover_delivers_nothing_and_ends_nothing() -> None:
-    listings = Listings()
-    hub = Hub(listings, interval_s=60.0)
-    handoff, _ = await handed_over(hub)
-    delivered: list[Update | Exception] = []
-
-    async def deliver(update: Update | Exception) -> None:
-        delivered.append(update)
-
-    follower = handoff.follow(deliver)
-    assert follower is not None
-    listings.failing = True
-    hub.poke()
-    await settle()
-    # A failed poll keeps the last good listing: nothing to deliver, nothing ends.
-    assert delivered == [] and not follower.closed
-    follower.close()
+    assert not hub.active
     await hub.aclose()
