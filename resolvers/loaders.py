@@ -1,7 +1,7 @@
 """The per-request DataLoaders: each distinct upstream resource is fetched once per request.
 
-The upstream has no batch endpoints, so a batch function fetches its distinct keys
-concurrently (the client caps the concurrency) and fails one key, not the batch.
+The upstream has no batch endpoints, so a loader fetches its distinct keys
+concurrently (the client caps the concurrency), and each key gets its own reply or failure.
 With loaders disabled (a setting, for comparison in the benchmark), every field
 calls the upstream itself, as a generic REST-to-GraphQL gateway would.
 """
@@ -9,7 +9,7 @@ calls the upstream itself, as a generic REST-to-GraphQL gateway would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
@@ -63,11 +63,79 @@ class DirectLoader(Generic[K, V]):
 
 
 class CachingLoader(DataLoader[K, V]):
-    """Strawberry's DataLoader, where forgetting a key that was never loaded is no error."""
+    """A DataLoader whose keys each get their result as their own upstream call returns.
+
+    Keys loaded in the same turn of the event loop form one batch (``on_batch`` hears its
+    size), each distinct key is fetched once and cached, as with strawberry's DataLoader.
+    But the upstream has no batch endpoint, so a batch is only its keys' calls sent
+    together: each key's waiters resume when that key's reply is in, not when the whole
+    batch's last reply is (the fields of the first replies complete while the last ones
+    are still on the wire). Forgetting a key that was never loaded is no error.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[K], Awaitable[V]],
+        *,
+        name: str,
+        on_batch: BatchObserver | None = None,
+    ) -> None:
+        super().__init__(load_fn=_no_batch_function)
+        self._fetch = fetch
+        self._name = name
+        self._on_batch = on_batch
+        self._pending: list[tuple[K, asyncio.Future[V]]] | None = None
+
+    def load(self, key: K) -> Awaitable[V]:
+        future = self.cache_map.get(key)
+        if future is not None and not future.cancelled():
+            return future
+        future = self.loop.create_future()
+        self.cache_map.set(key, future)
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = []
+            self.loop.call_soon(self._dispatch, pending)
+        pending.append((key, future))
+        return future
 
     def clear(self, key: K) -> None:
         if self.cache_map.get(key) is not None:
             super().clear(key)
+
+    def _dispatch(self, batch: list[tuple[K, asyncio.Future[V]]]) -> None:
+        self._pending = None
+        if all(future.cancelled() for _, future in batch):
+            return
+        if self._on_batch is not None:
+            self._on_batch(self._name, len(batch))
+        calls = [self.loop.create_task(self._settle(key, future)) for key, future in batch]
+
+        def cancelled(_: asyncio.Future[V]) -> None:
+            # No one waits for any key of the batch any more: stop its calls.
+            if all(future.cancelled() for _, future in batch):
+                for call in calls:
+                    call.cancel()
+
+        for _, future in batch:
+            future.add_done_callback(cancelled)
+
+    async def _settle(self, key: K, future: asyncio.Future[V]) -> None:
+        try:
+            value = await self._fetch(key)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as error:  # the key's own failure, for its own waiters
+            if not future.done():
+                future.set_exception(error)
+        else:
+            if not future.done():
+                future.set_result(value)
+
+
+async def _no_batch_function(keys: list[Any]) -> list[Any]:  # pragma: no cover
+    raise NotImplementedError("CachingLoader fetches each key itself")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,21 +155,6 @@ class Loaders:
         self.tasks_by_principal.clear_all()
         self.tasks_by_instance.clear_all()
         self.variables_by_task.clear_all()
-
-
-def _batched(
-    fetch: Callable[[K], Awaitable[V]],
-    *,
-    name: str,
-    on_batch: BatchObserver | None,
-) -> Callable[[Sequence[K]], Awaitable[list[V | BaseException]]]:
-    async def load_many(keys: Sequence[K]) -> list[V | BaseException]:
-        if on_batch is not None:
-            on_batch(name, len(keys))
-        results = await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True)
-        return list(results)
-
-    return load_many
 
 
 def build_loaders(
@@ -141,12 +194,12 @@ def build_loaders(
         )
     return Loaders(
         tasks_by_principal=CachingLoader(
-            load_fn=_batched(principal_tasks, name="tasks_by_principal", on_batch=on_batch)
+            principal_tasks, name="tasks_by_principal", on_batch=on_batch
         ),
         tasks_by_instance=CachingLoader(
-            load_fn=_batched(instance_tasks, name="tasks_by_instance", on_batch=on_batch)
+            instance_tasks, name="tasks_by_instance", on_batch=on_batch
         ),
         variables_by_task=CachingLoader(
-            load_fn=_batched(task_variables, name="variables_by_task", on_batch=on_batch)
+            task_variables, name="variables_by_task", on_batch=on_batch
         ),
     )
