@@ -229,11 +229,15 @@ class _JsonLinesChild:
 
     def _ask(self, command: Mapping[str, Any]) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
+        try:
+            self.process.stdin.write(json.dumps(command) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            line = ""  # it died before reading the command; its stderr says why
+        else:
+            line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"{self.name} died")
+            raise RuntimeError(f"{self.name} died (exit code {self.process.wait(10)})")
         answer: dict[str, Any] = json.loads(line)
         return answer
 
@@ -241,8 +245,14 @@ class _JsonLinesChild:
         return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
+        """Never raises for a child that died already: the caller's ``finally`` goes on to
+        stop the other processes (an upstream left running holds the caller's output pipe
+        open, and whatever reads it waits forever)."""
         if self.process.stdin is not None:
-            self.process.stdin.close()
+            try:
+                self.process.stdin.close()
+            except BrokenPipeError:
+                pass  # it died with a command unread in the pipe
         _stop(self.process)
 
 
