@@ -22,6 +22,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorCodes, is_unexpected
+from .executor import FacadeExecutor
 from .fast_paths import install as install_fast_paths
 from .mutation import Mutation
 from .query import Query
@@ -123,6 +124,9 @@ def build_schema(
         # Parsing and validation are cached; after the limits (the length limit refuses a
         # document before it is parsed; the token limit is a parse option).
         extensions=[ErrorCodes, *(extensions or []), _ParseCache, _ValidationCache],
+        # Completes the fields the fast paths mark as plain directly; without the fast
+        # paths nothing is marked and it executes as strawberry's own.
+        execution_context_class=FacadeExecutor,
     )
     if fast_paths:
         install_fast_paths(built._schema)

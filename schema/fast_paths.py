@@ -29,6 +29,7 @@ from resolvers import instance as resolve_instance
 from resolvers import variable as resolve_variable
 from resolvers.instance import InstanceRef, process_of
 
+from .executor import mark_plain
 from .task import as_datetime
 
 if TYPE_CHECKING:  # generic only where graphql-core declares it so; never evaluated here
@@ -102,6 +103,11 @@ _RESOLVERS: dict[tuple[str, str], tuple[Resolve, frozenset[str]]] = {
 }
 
 
+#: Resolvers that read their value from the root alone: ``schema.executor`` may complete
+#: their fields directly (every ``_attribute`` resolver is one too).
+_PLAIN = frozenset({_task_status, _task_created_at, _task_due_at, _task_raw})
+
+
 def _attribute(name: str) -> Resolve:
     def resolve(root: Any, _info: Info) -> Any:
         return getattr(root, name)
@@ -110,7 +116,11 @@ def _attribute(name: str) -> Resolve:
 
 
 def install(schema: GraphQLSchema) -> int:
-    """Swap the resolvers of the hot types' fields; how many were swapped."""
+    """Swap the resolvers of the hot types' fields; how many were swapped.
+
+    The plain ones (an attribute, a conversion of the root) of a leaf type are also marked
+    for ``schema.executor.FacadeExecutor`` to complete directly.
+    """
     swapped = 0
     for type_name in _HOT_TYPES:
         graphql_type = schema.type_map[type_name]
@@ -119,6 +129,7 @@ def install(schema: GraphQLSchema) -> int:
             field = graphql_field.extensions.get(_BACKREF)
             if isinstance(field, StrawberryField) and field.is_basic_field:
                 graphql_field.resolve = _attribute(field.python_name)
+                mark_plain(graphql_field, graphql_field.resolve)
                 swapped += 1
     for (type_name, field_name), (resolve, arguments) in _RESOLVERS.items():
         graphql_type = schema.type_map[type_name]
@@ -127,5 +138,7 @@ def install(schema: GraphQLSchema) -> int:
         if set(graphql_field.args) != arguments:
             raise RuntimeError(f"{type_name}.{field_name}: arguments {set(graphql_field.args)}")
         graphql_field.resolve = resolve
+        if resolve in _PLAIN:
+            mark_plain(graphql_field, resolve)
         swapped += 1
     return swapped
