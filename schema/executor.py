@@ -6,7 +6,7 @@ variables' ``name value type``, ...). For each, graphql-core builds a path entry
 the result is awaitable, and walks the type (non-null? list? leaf?) to coerce the value.
 For a field whose resolver is a plain read (``schema.fast_paths``: an attribute, or a
 conversion that uses no ``info``) and whose type is a scalar or enum, or a list of them,
-``execute_field`` here reads and coerces the value directly.
+``execute_fields`` here reads and coerces the value directly, with no path entry.
 
 Whatever is not the plain case goes the usual way, with the usual errors: a field with
 arguments or directives, a null where the type forbids it, a value the scalar refuses,
@@ -34,8 +34,8 @@ from graphql import (
     GraphQLOutputType,
     Undefined,
 )
-from graphql.execution.collect_fields import FieldDetailsList
-from graphql.pyutils import Path
+from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 __all__ = ["FacadeExecutor", "is_awaitable", "mark_plain"]
@@ -147,24 +147,62 @@ class FacadeExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._direct = manager is None or not manager.middlewares
 
-    def execute_field(
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: FieldDetailsList,
-        path: Path,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        if self._direct:
-            node = field_details_list[0].node
-            field = parent_type.fields.get(node.name.value)
-            if field is not None and not node.arguments and not node.directives:
-                completion = field.extensions.get(_PLAIN)
-                if completion is not None:
-                    try:
-                        return completion(source)
-                    except Exception:  # the usual way below reports it
-                        pass
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
+        """graphql-core's, but a plain field's value is read and coerced here, without a
+        path entry and a call of ``execute_field``; the rest as graphql-core does."""
+        if not self._direct:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        fields = parent_type.fields
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                if not node.arguments and not node.directives:
+                    field = fields.get(node.name.value)
+                    completion = None if field is None else field.extensions.get(_PLAIN)
+                    if completion is not None:
+                        try:
+                            results[response_name] = completion(source_value)
+                            continue
+                        except Exception:  # the usual way below reports it
+                            pass
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                # Settle the awaitables of the other fields: they may fail too.
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return self._gather_fields(results, awaitable_fields)
+
+    async def _gather_fields(
+        self, results: dict[str, Any], awaitable_fields: list[str]
+    ) -> dict[str, Any]:
+        if len(awaitable_fields) == 1:
+            name = awaitable_fields[0]
+            results[name] = await results[name]
+        else:
+            awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
