@@ -11,8 +11,9 @@ What the channel relies on:
   percent-escape (``%3B`` stays ``%3B``) and only resolve dot segments, which the client
   never sends (ids of ``.`` or ``..`` are refused, ``%`` itself is escaped).
 - No proxy from the environment, no redirects, no cookies, no decompression.
-- The channel bounds each call with one deadline; reqwest's own timeout follows it just
-  after, because cancelling the await alone leaves the request running in Rust.
+- Each request carries its call's deadline as reqwest's own timeout, because cancelling
+  the await alone leaves the request running in Rust (``keeps_deadline``: the channel
+  needs no timer of its own where the call waits for no slot).
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ReqwestTransport"]
 
-#: How long after the channel's deadline reqwest drops a request still in flight.
-_AFTER_DEADLINE_S = 0.05
-
 
 class ReqwestTransport:
     """Each request through one pooled pyreqwest ``Client``, its URL bytes untouched.
@@ -47,6 +45,9 @@ class ReqwestTransport:
         self._keepalive_expiry_s = keepalive_expiry_s
         self._client: Client | None = None
         self.closed = False
+
+    #: reqwest's timeout ends a request at ``seconds_left`` and raises ``TimeoutError``.
+    keeps_deadline = True
 
     def _client_in_loop(self) -> Client:
         if self._client is None:  # built here, inside the running event loop
@@ -77,21 +78,21 @@ class ReqwestTransport:
         """Send ``request``: the reply's status and its whole body.
 
         Cancelling the await does not stop the request in pyreqwest's thread: a hanging
-        upstream would keep its connection open. reqwest's own timeout ends it just after
-        the channel's deadline (which fires first and decides what the caller sees).
+        upstream would keep its connection open. reqwest's own timeout ends it after
+        ``seconds_left`` (``TimeoutError``), closing the connection.
 
         status, body = await transport.exchange(Request("GET", url, {}, None), seconds_left=10)
         """
         builder = self._client_in_loop().request(request.method, request.url)
         builder = builder.headers(request.headers)
-        builder = builder.timeout(timedelta(seconds=max(seconds_left, 0) + _AFTER_DEADLINE_S))
+        builder = builder.timeout(timedelta(seconds=max(seconds_left, 0)))
         if request.content is not None:
             builder = builder.body_bytes(request.content)
         try:
             response = await builder.build().send()
             return response.status, bytes(await response.bytes())
         except errors.RequestTimeoutError as exc:
-            # The deadline passed: the channel reports it as its own timeout.
+            # The deadline passed: the channel reports it as its timeout.
             raise TimeoutError(str(exc)) from exc
         except errors.PyreqwestError as exc:
             raise _failure(exc) from exc
