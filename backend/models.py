@@ -99,7 +99,7 @@ def _int_or_none(value: Any) -> int | None:
 def _str_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         return ()
-    return tuple(str(item) for item in value if item is not None)
+    return tuple([str(item) for item in value if item is not None])
 
 
 @dataclass(frozen=True, slots=True)

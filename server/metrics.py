@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
@@ -86,6 +86,10 @@ class Metrics:
             buckets=_BATCH_BUCKETS,
             registry=self.registry,
         )
+        # The labelled series of each (endpoint, status), looked up once: prometheus_client's
+        # ``labels()`` takes a lock and builds a key per call, and every upstream call asks.
+        # Endpoints are a fixed set and statuses a bounded one (HTTP statuses, 4 outcomes).
+        self._upstream_series: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def operation_label(self, name: str | None) -> str:
         """The label for an operation name: itself while few distinct names were seen."""
@@ -109,8 +113,16 @@ class Metrics:
 
     def observe_upstream(self, endpoint: str, outcome: str, seconds: float) -> None:
         """The upstream client's observer: one attempt at ``endpoint`` ended with ``outcome``."""
-        self.upstream_calls.labels(endpoint, outcome).inc()
-        self.upstream_seconds.labels(endpoint).observe(seconds)
+        series = self._upstream_series.get((endpoint, outcome))
+        if series is None:
+            series = (
+                self.upstream_calls.labels(endpoint, outcome),
+                self.upstream_seconds.labels(endpoint),
+            )
+            self._upstream_series[(endpoint, outcome)] = series
+        calls, durations = series
+        calls.inc()
+        durations.observe(seconds)
 
     def observe_batch(self, loader: str, size: int) -> None:
         """A loader fetched ``size`` distinct keys in one batch."""
