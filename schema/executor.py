@@ -32,9 +32,10 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     Undefined,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -195,6 +196,85 @@ class FacadeExecutor(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
         return self._gather_fields(results, awaitable_fields)
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, but a list of objects of one type (tasks, instances, variables)
+        collects the objects' fields once and executes each object's fields directly,
+        without completing each item through the type walk. Anything else (an item that
+        is null or awaitable, another iterable, ``@stream``, ``@defer``, a type that checks
+        its objects, a resolve middleware) goes the usual way."""
+        item_type = return_type.of_type
+        object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if (
+            not self._direct
+            or position_context is not None
+            or not isinstance(object_type, GraphQLObjectType)
+            or object_type.is_type_of is not None
+            or (type(result) is not list and type(result) is not tuple)
+            or any(item is None or is_awaitable(item) for item in result)
+            or self.get_stream_usage(field_details_list, path) is not None
+        ):
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        execute_fields = self.execute_fields
+        for index, item in enumerate(result):
+            item_path = path.add_key(index, None)
+            try:
+                value = execute_fields(object_type, item, item_path, grouped_field_set, None)
+            except Exception as raw_error:
+                # Raises again where the item type is non-null: the list becomes null.
+                self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                value = None
+            else:
+                if is_awaitable(value):
+                    value = self._settle_item(value, item_type, field_details_list, item_path)
+                    awaitable_indices.append(index)
+            completed.append(value)
+        if not awaitable_indices:
+            return completed
+        return self._gather_items(completed, awaitable_indices)
+
+    async def _settle_item(
+        self,
+        value: Awaitable[Any],
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        item_path: Path,
+    ) -> Any:
+        try:
+            return await value
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+            return None
+
+    @staticmethod
+    async def _gather_items(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
+        if len(awaitable_indices) == 1:
+            index = awaitable_indices[0]
+            completed[index] = await completed[index]
+        else:
+            awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
+            for index, value in zip(awaitable_indices, awaited, strict=True):
+                completed[index] = value
+        return completed
 
     async def _gather_fields(
         self, results: dict[str, Any], awaitable_fields: list[str]

@@ -1,4 +1,5 @@
-"""The executor's direct completion answers exactly as graphql-core's own, errors included."""
+"""The executor's direct completion of plain fields and lists of objects answers exactly
+as graphql-core's own executor, errors (message and path) included."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def _attribute(name: str) -> Any:
 
 
 def _schema(direct: bool) -> tuple[strawberry.Schema, int]:
+    if not direct:  # graphql-core's own executor, as strawberry runs it
+        return strawberry.Schema(query=Query), 0
     schema = strawberry.Schema(query=Query, execution_context_class=FacadeExecutor)
     marked = 0
     if direct:
@@ -68,6 +71,18 @@ def _answer(direct: bool, rows: list[Any]) -> tuple[Any, list[tuple[str, list[An
     result = asyncio.run(schema.execute(QUERY))
     errors = sorted((error.message, list(error.path or [])) for error in result.errors or [])
     return result.data, errors
+
+
+class Raising:
+    """An object whose ``count`` raises, in the middle of a list."""
+
+    name = "r"
+    tags: list[str] = []
+    maybe_tags = None
+
+    @property
+    def count(self) -> int:
+        raise RuntimeError("count failed")
 
 
 GOOD = SimpleNamespace(name="a", count=1, tags=["x", "y"], maybe_tags=None)
@@ -90,6 +105,8 @@ HOSTILE = {
     ],
     "an int too large for Int": [SimpleNamespace(name="a", count=2**40, tags=[], maybe_tags=None)],
     "a missing attribute": [SimpleNamespace(name="a", count=1, tags=[])],
+    "a null object in a list of non-null objects": [GOOD, None],
+    "a field that raises": [GOOD, Raising()],
     "a string where a list belongs": [
         SimpleNamespace(name="a", count=1, tags="xy", maybe_tags=None)
     ],
