@@ -98,9 +98,10 @@ def runtime_factory(tmp_path: Path, _stopping_servers: list[Server]) -> Iterator
 
 
 class ServeFactory(Protocol):
-    """``serve(app)``: the base URL of ``app`` served by uvicorn on a free loopback port."""
+    """``serve(app)``: the base URL of ``app`` served by uvicorn on a free loopback port
+    (with WebSockets: ``ws="websockets-sansio"``)."""
 
-    def __call__(self, app: ASGIApp) -> str: ...
+    def __call__(self, app: ASGIApp, *, ws: str = "none") -> str: ...
 
 
 @pytest.fixture
@@ -108,8 +109,8 @@ def serve_factory(_stopping_servers: list[Server]) -> Iterator[ServeFactory]:
     """Serve any ASGI app (a facade, a recording upstream) over real HTTP until teardown."""
     started: list[Server] = []
 
-    def serve(app: ASGIApp) -> str:
-        server = Server(app, 0)
+    def serve(app: ASGIApp, *, ws: str = "none") -> str:
+        server = Server(app, 0, ws=ws)
         server.start()
         started.append(server)
         return f"http://127.0.0.1:{server.port}"

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from starlette.types import ASGIApp
@@ -16,10 +15,12 @@ from backend.embedded.recorder import Fault
 from resolvers.live import Hub
 from server.app import create_app
 from server.settings import Settings
-from tests.support.servers import Server
 
 from .harness import Facade, Upstream
 from .test_live_inbox import CLAIM, CLERK, LONG_INTERVAL_S, clerk_tasks, next_update, subscribed
+
+if TYPE_CHECKING:  # the root conftest is not importable at run time, only by pytest
+    from tests.conftest import ServeFactory
 
 NESTED = """subscription { inbox {
   added { id assignee instance { tasks { id assignee } } }
@@ -27,15 +28,12 @@ NESTED = """subscription { inbox {
 
 
 @pytest.fixture
-def app(upstream: Upstream) -> Iterator[tuple[ASGIApp, Facade]]:
+def app(upstream: Upstream, serve_factory: ServeFactory) -> tuple[ASGIApp, Facade]:
     settings = Settings(
         base_url=upstream.base_url, live_interval_s=LONG_INTERVAL_S, allow_user_override=True
     )
     application = create_app(settings)
-    server = Server(application, 0, ws="websockets-sansio")
-    server.start()
-    yield application, Facade(f"http://127.0.0.1:{server.port}")
-    server.stop()
+    return application, Facade(serve_factory(application, ws="websockets-sansio"))
 
 
 def hub_of(application: ASGIApp) -> Hub:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -22,6 +22,9 @@ from tests.support.servers import Server
 
 from .harness import Facade, Upstream
 
+if TYPE_CHECKING:  # the root conftest is not importable at run time, only by pytest
+    from tests.conftest import ServeFactory
+
 CLERK = {"X-Remote-User": "ann", "X-Remote-Groups": "Clerk"}
 SUBSCRIPTION = """subscription($first: Int) { inbox(first: $first) {
   tasks { totalCount nodes { id assignee } } added { id } changed { id assignee } removedIds } }"""
@@ -31,7 +34,7 @@ LONG_INTERVAL_S = 30.0
 
 
 @pytest.fixture
-def live_facade(upstream: Upstream) -> Iterator[Facade]:
+def live_facade(upstream: Upstream, serve_factory: ServeFactory) -> Facade:
     """A facade that serves WebSockets, polling every ``LONG_INTERVAL_S``."""
     settings = Settings(
         base_url=upstream.base_url,
@@ -39,10 +42,7 @@ def live_facade(upstream: Upstream) -> Iterator[Facade]:
         allow_user_override=True,
         live_init_headers=True,
     )
-    server = Server(create_app(settings), 0, ws="websockets-sansio")
-    server.start()
-    yield Facade(f"http://127.0.0.1:{server.port}")
-    server.stop()
+    return Facade(serve_factory(create_app(settings), ws="websockets-sansio"))
 
 
 @asynccontextmanager

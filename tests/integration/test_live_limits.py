@@ -11,11 +11,11 @@ import itertools
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
@@ -45,6 +45,9 @@ from .test_live_inbox import (
     next_message,
     next_update,
 )
+
+if TYPE_CHECKING:  # the root conftest is not importable at run time, only by pytest
+    from tests.conftest import ServeFactory
 
 
 @asynccontextmanager
@@ -269,7 +272,7 @@ class Churning:
 
 
 @pytest.fixture
-def churning_upstream() -> Iterator[Churning]:
+def churning_upstream(serve_factory: ServeFactory) -> Churning:
     churning = Churning("")
 
     async def tasks(request: Request) -> JSONResponse:
@@ -292,11 +295,8 @@ def churning_upstream() -> Iterator[Churning]:
         ]
         return JSONResponse(envelope(listing, total=len(listing)))
 
-    server = Server(Starlette(routes=[Route(API_PREFIX + "/tasks", tasks)]), 0)
-    server.start()
-    churning.base_url = f"http://127.0.0.1:{server.port}"
-    yield churning
-    server.stop()
+    churning.base_url = serve_factory(Starlette(routes=[Route(API_PREFIX + "/tasks", tasks)]))
+    return churning
 
 
 def _small_receive_buffer(url: str) -> socket.socket:

@@ -5,8 +5,8 @@ change send one update, and the embedded runtime pushes changes made on its REST
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -14,7 +14,6 @@ import pytest
 from backend.models import API_PREFIX
 from server.app import create_app
 from server.settings import Settings
-from tests.support.servers import Server
 
 from .harness import Facade, Upstream
 from .test_live_inbox import (
@@ -27,6 +26,9 @@ from .test_live_inbox import (
     subscribed,
 )
 
+if TYPE_CHECKING:  # the root conftest is not importable at run time, only by pytest
+    from tests.conftest import ServeFactory
+
 EMPLOYEE = {"X-Remote-User": "emma", "X-Remote-Groups": "Employee"}
 MANAGER = {"X-Remote-User": "mia", "X-Remote-Groups": "Manager"}
 START = """mutation { startProcess(input: {processName: "LeaveRequest"}) { errors { message } } }"""
@@ -35,23 +37,19 @@ CLAIM_IN = """mutation($id: ID!, $instance: ID!) {
   claimTask(input: {taskId: $id, instanceId: $instance}) { errors { message } } }"""
 
 
-def facade_polling_every(upstream: Upstream, interval_s: float) -> Server:
+def facade_polling_every(serve: ServeFactory, upstream: Upstream, interval_s: float) -> Facade:
     settings = Settings(
         base_url=upstream.base_url,
         live_interval_s=interval_s,
         allow_user_override=True,
         live_init_headers=True,
     )
-    server = Server(create_app(settings), 0, ws="websockets-sansio")
-    server.start()
-    return server
+    return Facade(serve(create_app(settings), ws="websockets-sansio"))
 
 
 @pytest.fixture
-def slow_facade(upstream: Upstream) -> Iterator[Facade]:
-    server = facade_polling_every(upstream, LONG_INTERVAL_S)
-    yield Facade(f"http://127.0.0.1:{server.port}")
-    server.stop()
+def slow_facade(upstream: Upstream, serve_factory: ServeFactory) -> Facade:
+    return facade_polling_every(serve_factory, upstream, LONG_INTERVAL_S)
 
 
 def listing_polls(upstream: Upstream) -> set[str]:
@@ -115,35 +113,28 @@ async def test_a_start_and_a_completion_push_the_tasks_they_opened_and_nothing_e
 
 
 async def test_a_push_and_the_next_poll_of_the_same_change_send_one_update(
-    upstream: Upstream,
+    upstream: Upstream, serve_factory: ServeFactory
 ) -> None:
-    server = facade_polling_every(upstream, 0.1)
-    try:
-        facade = Facade(f"http://127.0.0.1:{server.port}")
-        ids = clerk_tasks(upstream, 2)
-        async with subscribed(facade, headers=CLERK) as ws:
-            await next_update(ws)
-            await facade.execute(CLAIM, {"id": ids[0]}, user="bob")
-            assert (await next_update(ws))["removedIds"] == [ids[0]]
-            upstream.recorder.reset()
-            # Several polls see the same claimed task: none of them is news.
-            with pytest.raises(TimeoutError):
-                await next_message(ws, timeout_s=0.6)
-            assert "group=Clerk" in listing_polls(upstream), "the pollers kept polling"
-    finally:
-        server.stop()
+    facade = facade_polling_every(serve_factory, upstream, 0.1)
+    ids = clerk_tasks(upstream, 2)
+    async with subscribed(facade, headers=CLERK) as ws:
+        await next_update(ws)
+        await facade.execute(CLAIM, {"id": ids[0]}, user="bob")
+        assert (await next_update(ws))["removedIds"] == [ids[0]]
+        upstream.recorder.reset()
+        # Several polls see the same claimed task: none of them is news.
+        with pytest.raises(TimeoutError):
+            await next_message(ws, timeout_s=0.6)
+        assert "group=Clerk" in listing_polls(upstream), "the pollers kept polling"
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[str]:
+def embedded(tmp_path: Path, serve_factory: ServeFactory) -> str:
     """``serve`` with the embedded runtime, polling every ``LONG_INTERVAL_S``."""
     settings = Settings(
         base_url=None, db=tmp_path / "runtime.sqlite3", live_interval_s=LONG_INTERVAL_S
     )
-    server = Server(create_app(settings), 0, ws="websockets-sansio")
-    server.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.stop()
+    return serve_factory(create_app(settings), ws="websockets-sansio")
 
 
 async def test_the_embedded_runtime_pushes_changes_made_on_its_rest_api(embedded: str) -> None:
