@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 from graphql import FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import StreamExecutionResult
 
 from backend.errors import BadInput, OnewebError
 from backend.limits import InputRefused
@@ -92,11 +94,24 @@ def coded(errors: list[GraphQLError] | None, context: object) -> list[GraphQLErr
 
 
 class ErrorCodes(SchemaExtension):
-    """Give every error of a result its ``extensions.code`` and add the reported ones."""
+    """Give every error of a result its ``extensions.code`` and add the reported ones.
+
+    A streamed result (a subscription's, over WebSocket or multipart HTTP) is coded as it
+    is yielded: ``on_operation`` resumes only when the stream ends, after the results were
+    sent. Streams add no reported errors (a WebSocket's context is the connection's).
+    """
+
+    _streamed = False
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None:
+        if result is None or self._streamed:
             return
         result.errors = coded(result.errors, self.execution_context.context)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        self._streamed = True
+        if isinstance(result, ExecutionResult):
+            result.errors = coded(result.errors, None)
+        yield

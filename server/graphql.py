@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -33,7 +34,6 @@ from resolvers.context import Context, build_context
 from resolvers.loaders import BatchObserver
 from resolvers.memory import InstanceIndex
 from resolvers.principal import Principal
-from schema.errors import coded
 
 from .caching import CachePolicy
 from .graphiql import GraphiQLPage
@@ -46,6 +46,10 @@ from .persisted import DocumentRefused, PersistedDocuments, PersistedDocumentsVi
 from .responses import graphql_error_response
 from .settings import Settings
 from .trace import REQUEST_ID_HEADER, current_trace
+
+if TYPE_CHECKING:
+    from backend.client import UpstreamClient
+    from resolvers.live import Hub
 
 __all__ = ["GraphQLEndpoint"]
 
@@ -128,29 +132,31 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
         principal = self._principal(request)
         if isinstance(request, Request):
             request.state.principal = principal  # for an HTTP subscription's slot
-        return build_context(
-            client=request.app.state.client,
-            headers=forwarded,
-            principal=principal,
-            index=self._index,
-            allow_user_override=self._settings.allow_user_override,
-            loaders_enabled=self._settings.loaders,
-            on_batch=self._on_batch,
-            hub=getattr(request.app.state, "hub", None),
+        return self._context(
+            request.app.state.client, forwarded, principal, getattr(request.app.state, "hub", None)
         )
 
     def fresh_context(self, context: Context) -> Context:
         """A new context with ``context``'s credentials and principal, and fresh loaders:
         each update of a WebSocket subscription reads the upstream anew."""
+        return self._context(context.client, context.headers, context.principal, context.hub)
+
+    def _context(
+        self,
+        client: UpstreamClient,
+        headers: Mapping[str, str],
+        principal: Principal | None,
+        hub: Hub | None,
+    ) -> Context:
         return build_context(
-            client=context.client,
-            headers=context.headers,
-            principal=context.principal,
+            client=client,
+            headers=headers,
+            principal=principal,
             index=self._index,
             allow_user_override=self._settings.allow_user_override,
             loaders_enabled=self._settings.loaders,
             on_batch=self._on_batch,
-            hub=context.hub,
+            hub=hub,
         )
 
     def _principal(self, request: Request | WebSocket) -> Principal | None:
@@ -323,12 +329,7 @@ class GraphQLEndpoint(PersistedDocumentsView, GraphQL[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        """Strawberry's result, without ``data`` for a request error the client wants as such.
-
-        Its errors are coded again: a subscription's parts are sent before the extension
-        that codes them (``ErrorCodes``) runs, at the end of the stream (a query's, coded
-        already, come out the same)."""
-        result.errors = coded(result.errors, None)
+        """Strawberry's result, without ``data`` for a request error the client wants as such."""
         response_data = await super().process_result(request, result)
         request.state.has_errors = bool(result.errors)
         request.state.request_error = is_request_error(result.data, result.errors)

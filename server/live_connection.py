@@ -46,7 +46,6 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from resolvers.context import Context
 from resolvers.live_follow import Follower, Handoff
-from schema.errors import coded
 
 from .live import ConnectionInitIdentity
 from .live_limits import Slot, TooManySubscriptions
@@ -165,9 +164,6 @@ class LiveConnection(ConnectionInitIdentity):
             if not isinstance(result, ExecutionResult):
                 await self._reject_incremental_delivery(operation)
                 return None
-            # Coded here: Strawberry runs the extension that codes errors (``ErrorCodes``)
-            # when a stream ends, after its results were sent.
-            result.errors = coded(result.errors, None)
             await operation.send_next(result)
             is_first_result = False
             document = handoff.document
@@ -178,18 +174,18 @@ class LiveConnection(ConnectionInitIdentity):
         return None
 
     async def cleanup_operation(self, operation_id: str) -> None:
-        """Strawberry's, and a followed subscription ends too (its hub place, its slot)."""
-        followed = self._followers.pop(operation_id, None)
-        if followed is not None:
-            follower, slot = followed
-            follower.close()
-            slot.release()
+        """Strawberry's, and a followed subscription ends too."""
+        self._end_follower(operation_id)
         await super().cleanup_operation(operation_id)
 
     def forget_id(self, id: str) -> None:
         """The operation sent its last message (a follower's error): it ends here."""
         super().forget_id(id)
-        followed = self._followers.pop(id, None)
+        self._end_follower(id)
+
+    def _end_follower(self, operation_id: str) -> None:
+        """Close the operation's follower, if it has one: its hub place and slot come back."""
+        followed = self._followers.pop(operation_id, None)
         if followed is not None:
             follower, slot = followed
             follower.close()
