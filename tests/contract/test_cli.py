@@ -111,6 +111,18 @@ def test_start_line_names_the_upstream_without_its_credentials() -> None:
     )
 
 
+def assert_serves_an_empty_queue(base_url: str) -> None:
+    """The serve is healthy and answers GraphQL: the Clerk queue of a fresh database is empty."""
+    assert httpx.get(f"{base_url}/healthz", verify=TLS).status_code == 200
+    reply = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": '{ tasks(group: "Clerk") { totalCount } }'},
+        headers={"X-Remote-User": "clerk", "X-Remote-Groups": "Clerk"},
+        verify=TLS,
+    )
+    assert reply.json() == {"data": {"tasks": {"totalCount": 0}}}
+
+
 def test_serve_keeps_its_data_in_db_runs_the_processes_of_processes_and_stops_on_sigint(
     tmp_path: Path,
 ) -> None:
@@ -121,14 +133,7 @@ def test_serve_keeps_its_data_in_db_runs_the_processes_of_processes_and_stops_on
     command = launch(tmp_path, "serve", "--port", "0", "--db", str(db), "--processes", str(folder))
     try:
         base_url = command.base_url
-        assert httpx.get(f"{base_url}/healthz", verify=TLS).status_code == 200
-        reply = httpx.post(
-            f"{base_url}/graphql",
-            json={"query": '{ tasks(group: "Clerk") { totalCount } }'},
-            headers={"X-Remote-User": "clerk", "X-Remote-Groups": "Clerk"},
-            verify=TLS,
-        )
-        assert reply.json() == {"data": {"tasks": {"totalCount": 0}}}
+        assert_serves_an_empty_queue(base_url)
         start = 'mutation { startProcess(input: {processName: "%s"}) { errors { code } } }'
         answers = [
             httpx.post(f"{base_url}/graphql", json={"query": start % name}, verify=TLS).json()
@@ -169,14 +174,7 @@ def test_serve_prints_nothing_secret_and_stops_cleanly_on_sigterm(tmp_path: Path
     command = launch(tmp_path, "serve", "--port", "0")
     try:
         base_url = command.base_url
-        assert httpx.get(f"{base_url}/healthz", verify=TLS).status_code == 200
-        reply = httpx.post(
-            f"{base_url}/graphql",
-            json={"query": '{ tasks(group: "Clerk") { totalCount } }'},
-            headers={"X-Remote-User": "clerk", "X-Remote-Groups": "Clerk"},
-            verify=TLS,
-        )
-        assert reply.json() == {"data": {"tasks": {"totalCount": 0}}}
+        assert_serves_an_empty_queue(base_url)
         httpx.post(
             f"{base_url}/graphql",
             json={"query": '{ tasks(user: "clerk") { totalCount } }'},
