@@ -91,8 +91,11 @@ async def test_read_is_not_retried_on_anything_but_a_connection_failure(
     upstream: ScriptedUpstream, make_client: Factory, failure: Any
 ) -> None:
     route = upstream.route().mock(side_effect=[failure, _ok([])])
+    # A short deadline only for the hang: an answer must have time to arrive on a busy
+    # machine (with 0.1 s, a CI run once timed out before the first call was sent).
+    timeout = 0.1 if failure is Fault.HANG else 5.0
     with pytest.raises((UpstreamTimeout, UpstreamError, NotFound)):
-        await make_client(timeout=0.1).instance_tasks("i1")
+        await make_client(timeout=timeout).instance_tasks("i1")
     assert route.call_count == 1
 
 
@@ -477,7 +480,8 @@ async def test_observer_outcome_names_what_happened(
     upstream.route().mock(side_effect=[answer])
     recorder = Recorder()
     with pytest.raises(OnewebError):
-        await make_client(observer=recorder, timeout=0.1).claim_task("t1", "alice")
+        timeout = 0.1 if answer is Fault.HANG else 5.0  # only the hang needs a short deadline
+        await make_client(observer=recorder, timeout=timeout).claim_task("t1", "alice")
     assert recorder.outcomes == [("claim_task", outcome)]
 
 
