@@ -1,7 +1,7 @@
 """What carries an upstream call: one request out, a status and a body back, or a failure.
 
 ``UpstreamChannel`` (``backend/transport.py``) sends every call through one ``Transport``:
-``ReqwestTransport`` over the network, or ``InProcessTransport`` to the embedded runtime in
+``Http1Transport`` over the network, or ``InProcessTransport`` to the embedded runtime in
 the same process. A transport has no timeout, no retry and no error mapping of its own;
 the channel bounds each call with one deadline and reads the failures below, the only
 ones a transport raises, into the typed errors of ``backend.errors``.

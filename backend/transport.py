@@ -1,7 +1,7 @@
 """How a call of the upstream client travels: transport, protection, failures, envelope.
 
 ``backend/client.py`` says what each endpoint sends and returns; ``UpstreamChannel``
-carries it over one ``Transport`` (``backend/exchange.py``: pyreqwest's pooled client over
+carries it over one ``Transport`` (``backend/exchange.py``: pooled HTTP/1.1 connections over
 the network, or the embedded runtime in the same process), guarded by a deadline per
 call, a cap on calls in flight, a circuit breaker and a jittered retry of reads
 (stamina). ``_typed`` is the one place where a transport's failures become the typed
@@ -32,8 +32,8 @@ from backend.errors import (
     UpstreamUnavailable,
 )
 from backend.exchange import ConnectFailed, ConnectionBroken, Request, Transport, TransportFailure
+from backend.http1_transport import Http1Transport
 from backend.models import API_PREFIX
-from backend.reqwest_transport import ReqwestTransport
 
 __all__ = [
     "CIRCUIT_OPEN",
@@ -135,7 +135,7 @@ class UpstreamChannel:
         self._observer = observer
         self._slots = asyncio.Semaphore(max_concurrency)
         # The pool is as large as the cap, so every call in flight has its connection.
-        self._transport: Transport = transport or ReqwestTransport(
+        self._transport: Transport = transport or Http1Transport(
             max_concurrency=max_concurrency, keepalive_expiry_s=KEEPALIVE_EXPIRY_S
         )
         self._transport_keeps_deadline = bool(getattr(self._transport, "keeps_deadline", False))

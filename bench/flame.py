@@ -24,7 +24,7 @@ from .scenarios import inbox
 HERE = Path(__file__).resolve().parent
 #: Where a sample's innermost frame of the facade's own or a library's code sits.
 PARTS = (
-    ("upstream client", ("pyreqwest/", "backend/transport", "backend/reqwest", "backend/client")),
+    ("upstream client", ("httptools/", "backend/transport", "backend/http1", "backend/client")),
     ("GraphQL execution", ("graphql/", "strawberry/", "schema/", "resolvers/")),
     ("HTTP server", ("uvicorn/", "starlette/", "server/", "prometheus_client/")),
 )

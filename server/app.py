@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        transport: Transport | None = None  # pyreqwest, pooled to max_concurrency
+        transport: Transport | None = None  # Http1Transport, pooled to max_concurrency
         base_url = str(settings.base_url)
         if runtime_app is not None:
             transport = InProcessTransport(runtime_app)

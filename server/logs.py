@@ -20,7 +20,7 @@ __all__ = ["RequestIdFilter", "TextFormatter", "configure_logging"]
 
 #: Libraries whose INFO and DEBUG records carry upstream URLs or wire details, and
 #: SpiffWorkflow's line per task state change in the embedded runtime.
-_CHATTY_LOGGERS: Final = ("httpx", "httpcore", "aiohttp", "pyreqwest", "hpack", "spiff")
+_CHATTY_LOGGERS: Final = ("httpx", "httpcore", "aiohttp", "hpack", "spiff")
 _TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _JSON_FIELDS: Final = "%(levelname)s %(name)s %(message)s"
 _RESERVED: Final = frozenset(RESERVED_ATTRS)

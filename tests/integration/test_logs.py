@@ -32,7 +32,7 @@ def log_output() -> Iterator[io.StringIO]:
     yield stream
     root.removeHandler(handler)
     root.handlers[:], root.level = saved
-    for name in ("httpx", "httpcore", "aiohttp", "pyreqwest", "hpack", "spiff"):
+    for name in ("httpx", "httpcore", "aiohttp", "hpack", "spiff"):
         logging.getLogger(name).setLevel(logging.NOTSET)
 
 

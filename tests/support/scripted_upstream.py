@@ -3,7 +3,7 @@
 ``ScriptedUpstream`` is a tiny server that records each request exactly as it arrived (the raw
 target, before any parsing) and answers from a script: a reply, a sequence of replies,
 a coroutine, or a fault a real upstream produces (a hang, a dropped or reset connection,
-a trickle, bytes that are not HTTP). Every client test so goes through the one request
+a trickle, bytes that are not HTTP) or raw bytes of its own (``Raw``). Every client test so goes through the one request
 path production takes.
 
 Through the ``upstream`` and ``make_client`` fixtures of ``tests/unit/conftest.py``:
@@ -28,13 +28,16 @@ import socket
 import struct
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import orjson
 from multidict import CIMultiDict
 
-__all__ = ["Fault", "RawRequest", "Reply", "Route", "ScriptedUpstream", "reply"]
+if TYPE_CHECKING:
+    from ssl import SSLContext
+
+__all__ = ["Fault", "Raw", "RawRequest", "Reply", "Route", "ScriptedUpstream", "reply"]
 
 #: Between two bytes of a trickled body: far below any per-read timeout of the tests.
 TRICKLE_INTERVAL_S = 0.02
@@ -57,6 +60,15 @@ class Reply:
     status: int
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Bytes written as they are, in place of a reply; the connection is closed after them
+    if ``close``."""
+
+    data: bytes
+    close: bool = False
 
 
 def reply(
@@ -100,7 +112,7 @@ class RawRequest:
         return parse_qsl(self.target.partition("?")[2], keep_blank_values=True)
 
 
-Answer = Reply | Fault
+Answer = Reply | Fault | Raw
 Handler = Callable[[RawRequest], Answer | Awaitable[Answer]]
 Script = Answer | Handler | Sequence[Answer | Handler]
 
@@ -136,7 +148,7 @@ class Route:
     async def answer(self, request: RawRequest) -> Answer:
         self.calls.append(request)
         step = self._script.pop(0) if self._script else self._repeat
-        if isinstance(step, Reply | Fault):
+        if isinstance(step, Reply | Fault | Raw):
             return step
         answer = step(request)
         return await answer if inspect.isawaitable(answer) else answer
@@ -160,10 +172,11 @@ class ScriptedUpstream:
         self.routes.append(route)
         return route
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+    async def start(self, ssl: SSLContext | None = None) -> None:
+        """Listen on a free port; with ``ssl``, speak TLS (``base_url`` is then https)."""
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=ssl)
         port = self._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{'https' if ssl else 'http'}://127.0.0.1:{port}"
 
     async def aclose(self) -> None:
         if self._server is not None:
@@ -214,6 +227,12 @@ class ScriptedUpstream:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 writer.transport.abort()
                 return
+            if isinstance(answer, Raw):
+                writer.write(answer.data)
+                await writer.drain()
+                if answer.close:
+                    return
+                continue
             if answer is Fault.GARBAGE:
                 writer.write(b"\x00\x01 this is not HTTP\r\n\r\n")
                 await writer.drain()

@@ -1,8 +1,8 @@
 """The one request path over real loopback sockets: bytes on the wire, pooling, faults.
 
-Production and every client test send through ``ReqwestTransport``; the embedded
-runtime's facade sends through ``InProcessTransport``, checked here against the same
-expectations where they apply.
+Production and every client test send through ``Http1Transport`` (its HTTP/1.1 details:
+``test_http1_transport.py``); the embedded runtime's facade sends through
+``InProcessTransport``, checked here against the same expectations where they apply.
 """
 
 from __future__ import annotations
@@ -121,15 +121,15 @@ async def test_silent_server_is_upstream_timeout(
 async def test_the_deadline_closes_the_connection_of_a_hanging_call(
     upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    # Cancelling the await alone would leave each connection open in pyreqwest's thread
-    # until the upstream answered: a hanging upstream would collect them.
+    # A deadline that only stopped waiting would leave each connection open until the
+    # upstream answered: a hanging upstream would collect them.
     upstream.route().mock(side_effect=Fault.HANG)
     client = make_client(timeout=0.1, retry_reads=0)
     results = await asyncio.gather(
         *(client.instance_tasks(f"i{n}") for n in range(3)), return_exceptions=True
     )
     assert all(isinstance(result, UpstreamTimeout) for result in results)
-    for _ in range(100):  # reqwest closes them just after the deadline: allow a second
+    for _ in range(100):  # the server sees the close a moment later: allow a second
         if upstream.closed_while_hanging == 3:
             break
         await asyncio.sleep(0.01)
