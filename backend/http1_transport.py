@@ -103,11 +103,14 @@ class _Connection(asyncio.Protocol):
         if self._headers_done and not self._has_length:
             # A reply without a length ends when the server closes the connection.
             self._complete()
-            return
-        detail = f": {exc}" if exc else ""
-        self._fail(
-            ConnectionBroken(f"the upstream closed the connection before a whole reply{detail}")
-        )
+        else:
+            detail = f": {exc}" if exc else ""
+            self._fail(
+                ConnectionBroken(f"the upstream closed the connection before a whole reply{detail}")
+            )
+        # The parser calls back into this object: drop it, so that a closed connection is
+        # freed by reference counting, not left to the cyclic collector (as uvicorn does).
+        self._parser = None  # type: ignore[assignment]
 
     # -- llhttp's callbacks -------------------------------------------------------------
 

@@ -10,7 +10,9 @@ start a request of the caller's own.
 from __future__ import annotations
 
 import asyncio
+import gc
 import ssl
+import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -104,6 +106,32 @@ async def test_an_idle_connection_the_server_closed_is_not_used_again(
     await asyncio.sleep(0.05)  # the server's FIN arrives while the connection is idle
     assert await client.task_variables("t1") == VARIABLES
     assert (upstream.connections, len(upstream.requests)) == (2, 2)
+
+
+async def test_a_closed_connection_is_freed_without_the_cyclic_collector(
+    upstream: ScriptedUpstream,
+) -> None:
+    # llhttp's parser calls back into its connection: unless the connection drops it when
+    # closed, every closed connection waits for the cyclic collector.
+    closing = Raw(_head("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}") + BODY, close=True)
+    upstream.route().mock(return_value=closing)
+    transport = Http1Transport(max_concurrency=2, keepalive_expiry_s=4.0)
+    gc.collect()
+    gc.disable()
+    try:
+        await transport.exchange(Request("GET", upstream.base_url + "/x", {}, None), seconds_left=5)
+        [idle] = transport._idle.values()
+        connection = weakref.ref(idle[-1])
+        for _ in range(100):  # the server's close arrives a moment later
+            await asyncio.sleep(0.01)
+            if not connection().reusable:  # type: ignore[union-attr]
+                break
+        # The next call finds it closed and drops it; nothing else holds it.
+        await transport.exchange(Request("GET", upstream.base_url + "/x", {}, None), seconds_left=5)
+        assert connection() is None
+    finally:
+        gc.enable()
+        await transport.aclose()
 
 
 async def test_an_interim_reply_is_skipped(
