@@ -59,8 +59,8 @@ class UpstreamClient:
     ``start_process_legacy``, ``claim_task``, ``unclaim_task``, ``complete_task``,
     ``tasks_by_instance``, ``tasks_by_principal``, ``variables_by_task``,
     ``assign_task``, ``assign_instance``, ``refresh_cache``, ``refresh_process``, ``ping``.
-    ``transport`` is ``Http1Transport``'s pooled connections unless given (the embedded runtime's facade
-    passes ``InProcessTransport``).
+    ``transport`` is ``Http1Transport``'s pooled connections unless given (the embedded
+    runtime's facade passes ``InProcessTransport``).
 
         async with UpstreamClient(base_url="http://bpm.example:8080") as client: ...
     """

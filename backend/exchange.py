@@ -46,11 +46,9 @@ class ConnectionBroken(TransportFailure):
 class Transport(Protocol):
     """``exchange`` a request for ``(status, body)``; ``aclose`` its connections.
 
-    ``seconds_left`` is how long the transport's work may take: a transport whose work
-    outlives a cancelled await (a connection held in another thread) ends it by then, so
-    a hanging upstream never holds connections. One that also raises ``TimeoutError``
-    by then says so with ``keeps_deadline = True``: the channel then arms no timer of its
-    own for a call that needs no wait for a slot (one timer per call, not two).
+    ``seconds_left`` is how long the call may still take: the channel's timer cancels the
+    await then, and a transport closes what the cancelled call held (its connection), so
+    a hanging upstream never holds connections.
     """
 
     async def exchange(self, request: Request, *, seconds_left: float) -> tuple[int, bytes]: ...

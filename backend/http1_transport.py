@@ -3,9 +3,9 @@
 Each call writes its request on an idle pooled connection, or a new one, and httptools
 (llhttp, the parser uvicorn reads requests with) reads the reply; all of it runs on the
 facade's own event loop, with no thread to hand requests to and no wake-up to hand the
-replies back. In a 25-wide fan-out that costs a third of what pyreqwest (Rust, its own
-runtime thread) cost per call, and a sixth of aiohttp's (docs/speed.md). Its failures
-are the three of ``backend.exchange``.
+replies back. In a 25-wide fan-out that costs about half the CPU per call of pyreqwest
+(Rust, its own runtime thread) and under a third of aiohttp's (``python -m
+bench.transports``). Its failures are the three of ``backend.exchange``.
 
 What the channel relies on:
 
@@ -14,9 +14,8 @@ What the channel relies on:
   header early (a control character, a space in the target) is refused, never sent.
 - No proxy from the environment, no redirects, no cookies, no compression: none of
   them is implemented, so none can be switched on by accident.
-- ``keeps_deadline`` is false: the channel's timer cancels the await, and a cancelled
-  call closes its connection at once (it is in this thread), so a hanging upstream never
-  holds connections.
+- The channel's deadline cancels the await, and a cancelled call closes its connection
+  at once (it is in this thread), so a hanging upstream never holds connections.
 - A connection is reused only after a complete reply that allowed it, and dropped when
   it has been idle for ``keepalive_expiry_s`` or the server closed it meanwhile.
 """
@@ -169,9 +168,6 @@ class Http1Transport:
 
     transport = Http1Transport(max_concurrency=64, keepalive_expiry_s=4.0)
     """
-
-    #: The channel's timer ends a call; cancelling it closes the call's connection.
-    keeps_deadline = False
 
     def __init__(
         self,

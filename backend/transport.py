@@ -12,7 +12,6 @@ breaker); ``unwrap`` reads the ONEWEB envelope.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,7 +42,6 @@ __all__ = [
     "OUTCOME_ERROR",
     "OUTCOME_TIMEOUT",
     "OUTCOME_UNAVAILABLE",
-    "TRANSPORT_GRACE_S",
     "Observer",
     "UpstreamChannel",
     "unwrap",
@@ -76,13 +74,6 @@ OUTCOME_ERROR: Final = "error"
 
 #: HTTP statuses that say the upstream (or the gateway in front of it) is not serving.
 _DOWN_STATUSES: Final = frozenset({502, 503, 504})
-
-#: How long after the channel's deadline a transport ends a call the channel's own timer
-#: guards: the timer fires first and decides what the caller sees.
-TRANSPORT_GRACE_S: Final = 0.05
-
-#: In place of the timer where the transport keeps the deadline itself.
-_UNTIMED: Final = contextlib.nullcontext()
 
 #: ``observer(endpoint, outcome, seconds)``, called once per upstream attempt.
 Observer = Callable[[str, str, float], None]
@@ -138,7 +129,6 @@ class UpstreamChannel:
         self._transport: Transport = transport or Http1Transport(
             max_concurrency=max_concurrency, keepalive_expiry_s=KEEPALIVE_EXPIRY_S
         )
-        self._transport_keeps_deadline = bool(getattr(self._transport, "keeps_deadline", False))
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -211,18 +201,15 @@ class UpstreamChannel:
         started: float | None = None
         # One deadline for the whole try: the wait for a slot, connecting, sending and
         # reading to the last byte (a per-read timeout let a trickling upstream hold a
-        # call and its slot far longer than the timeout). A transport that keeps it
-        # itself needs no timer here unless the call has to wait for a slot.
-        timed = not self._transport_keeps_deadline or self._slots.locked()
-        grace = TRANSPORT_GRACE_S if timed else 0.0
+        # call and its slot far longer than the timeout).
         try:
-            async with asyncio.timeout_at(deadline) if timed else _UNTIMED:
+            async with asyncio.timeout_at(deadline):
                 await self._slots.acquire()
                 try:
                     started = time.perf_counter()
                     left = deadline - asyncio.get_running_loop().time()
                     status, content = await _typed(
-                        endpoint, self._transport.exchange(request, seconds_left=left + grace)
+                        endpoint, self._transport.exchange(request, seconds_left=left)
                     )
                 finally:
                     self._slots.release()

@@ -37,6 +37,10 @@ def _head(*lines: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+#: The variables' reply as a server frames it by its length.
+OK = _head("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}") + BODY
+
+
 async def test_a_chunked_reply_is_read_whole(
     upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
@@ -66,7 +70,7 @@ async def test_a_reply_that_ends_with_the_connection_is_read_to_its_end(
                 _head("HTTP/1.1 500 Internal Server Error", "Content-Type: text/html") + page,
                 close=True,
             ),
-            Raw(_head("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}") + BODY),
+            Raw(OK),
         ]
     )
     with pytest.raises(UpstreamError, match="HTTP 500"):
@@ -78,7 +82,7 @@ async def test_a_reply_that_ends_with_the_connection_is_read_to_its_end(
 async def test_a_reply_cut_short_of_its_length_is_a_broken_connection(
     upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
-    cut = Raw(_head("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}") + BODY[:5], close=True)
+    cut = Raw(OK[: -len(BODY) + 5], close=True)
     upstream.route().mock(return_value=cut)
     with pytest.raises(UpstreamUnavailable, match="before a whole reply"):
         await make_client(retry_reads=0).instance_tasks("i1")
@@ -99,7 +103,7 @@ async def test_an_idle_connection_the_server_closed_is_not_used_again(
     upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
     # The server closes after its reply without saying so (its keep-alive ran out).
-    closing = Raw(_head("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}") + BODY, close=True)
+    closing = Raw(OK, close=True)
     upstream.route().mock(return_value=closing)
     client = make_client(retry_reads=0)
     assert await client.task_variables("t1") == VARIABLES
@@ -113,7 +117,7 @@ async def test_a_closed_connection_is_freed_without_the_cyclic_collector(
 ) -> None:
     # llhttp's parser calls back into its connection: unless the connection drops it when
     # closed, every closed connection waits for the cyclic collector.
-    closing = Raw(_head("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}") + BODY, close=True)
+    closing = Raw(OK, close=True)
     upstream.route().mock(return_value=closing)
     transport = Http1Transport(max_concurrency=2, keepalive_expiry_s=4.0)
     gc.collect()
@@ -137,8 +141,7 @@ async def test_a_closed_connection_is_freed_without_the_cyclic_collector(
 async def test_an_interim_reply_is_skipped(
     upstream: ScriptedUpstream, client: UpstreamClient
 ) -> None:
-    final = _head("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}") + BODY
-    upstream.route().mock(return_value=Raw(_head("HTTP/1.1 100 Continue") + final))
+    upstream.route().mock(return_value=Raw(_head("HTTP/1.1 100 Continue") + OK))
     assert await client.task_variables("t1") == VARIABLES
 
 
@@ -148,11 +151,8 @@ async def test_bytes_after_the_reply_never_answer_the_next_request(
     # A server that answers one request twice: the second reply must not be taken for
     # the answer to the next request, which may be another caller's.
     stale = orjson.dumps(envelope({"owner": "someone else"}))
-    first = _head("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}") + BODY
     extra = _head("HTTP/1.1 200 OK", f"Content-Length: {len(stale)}") + stale
-    upstream.route().mock(
-        side_effect=[Raw(first + extra), reply(200, json=envelope({"owner": "me"}))]
-    )
+    upstream.route().mock(side_effect=[Raw(OK + extra), reply(200, json=envelope({"owner": "me"}))])
     assert await client.task_variables("t1") == VARIABLES
     assert await client.task_variables("t2") == {"owner": "me"}
     assert upstream.connections == 2
