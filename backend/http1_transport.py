@@ -18,12 +18,15 @@ What the channel relies on:
   at once (it is in this thread), so a hanging upstream never holds connections.
 - A connection is reused only after a complete reply that allowed it, and dropped when
   it has been idle for ``keepalive_expiry_s`` or the server closed it meanwhile.
+- A reply body over ``MAX_REPLY_BYTES`` fails its call (``TransportFailure``: no retry,
+  nothing of it kept) and closes the connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import ssl
 from dataclasses import dataclass
 from typing import Final, cast
@@ -33,7 +36,12 @@ import httptools
 
 from backend.exchange import ConnectFailed, ConnectionBroken, Request, TransportFailure
 
-__all__ = ["Http1Transport"]
+__all__ = ["MAX_REPLY_BYTES", "Http1Transport"]
+
+#: The largest reply body read: a misconfigured or broken upstream (a file server, a loop
+#: of output) cannot fill the facade's memory within a call's deadline. ONEWEB's largest
+#: replies, task lists, are some KB per task.
+MAX_REPLY_BYTES: Final = 64 * 1024 * 1024
 
 #: Bytes that must not appear in a header value or a request target: each could end the
 #: line early and start a header or a request of the caller's own.
@@ -67,11 +75,13 @@ class _Origin:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection: at most one request in flight, its reply read by llhttp."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_reply_bytes: int) -> None:
         self._parser = httptools.HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
         self._reply: asyncio.Future[tuple[int, bytes]] | None = None
         self._body: list[bytes] = []
+        self._size = 0
+        self._max_size = max_reply_bytes
         self._has_length = False
         self._headers_done = False
         #: False once the connection may not carry another request.
@@ -126,6 +136,12 @@ class _Connection(asyncio.Protocol):
         self._headers_done = self._parser.get_status_code() >= 200
 
     def on_body(self, body: bytes) -> None:
+        if self._reply is None:
+            return  # refused already (too large): the connection is closing
+        self._size += len(body)
+        if self._size > self._max_size:
+            self._fail(TransportFailure(f"the reply is larger than {self._max_size} bytes"))
+            return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -152,6 +168,7 @@ class _Connection(asyncio.Protocol):
     def _complete(self) -> None:
         reply, self._reply = self._reply, None
         body, self._body = b"".join(self._body), []
+        self._size = 0
         self._has_length = self._headers_done = False
         if reply is not None and not reply.done():
             reply.set_result((self._parser.get_status_code(), body))
@@ -175,12 +192,14 @@ class Http1Transport:
         max_concurrency: int,
         keepalive_expiry_s: float,
         ssl_context: ssl.SSLContext | None = None,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         self._max_idle = max_concurrency
         self._keepalive_expiry_s = keepalive_expiry_s
         self._ssl_context = ssl_context
+        self._new_connection = functools.partial(_Connection, max_reply_bytes)
         self._origins: dict[str, _Origin] = {}
         #: Idle connections per origin, the most recently used last.
         self._idle: dict[_Origin, collections.deque[_Connection]] = {}
@@ -263,7 +282,7 @@ class Http1Transport:
             context = self._ssl_context
         try:
             _, connection = await loop.create_connection(
-                _Connection, origin.host, origin.port, ssl=context
+                self._new_connection, origin.host, origin.port, ssl=context
             )
         except ssl.SSLError as exc:
             raise ConnectFailed(f"TLS handshake with {origin.netloc} failed: {exc}") from exc

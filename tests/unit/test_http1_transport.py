@@ -208,6 +208,31 @@ async def test_no_more_connections_stay_idle_than_the_cap(upstream: ScriptedUpst
     await transport.aclose()
 
 
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+async def test_a_reply_over_the_size_limit_fails_its_call_only(
+    upstream: ScriptedUpstream, framing: str
+) -> None:
+    # A misconfigured upstream (a file server, say) must not fill the facade's memory.
+    big = b"x" * 5000
+    head = {
+        "length": _head("HTTP/1.1 200 OK", f"Content-Length: {len(big)}"),
+        "chunked": _head("HTTP/1.1 200 OK", "Transfer-Encoding: chunked"),
+        "close": _head("HTTP/1.1 200 OK"),
+    }[framing]
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(big), big) if framing == "chunked" else big
+    upstream.route("/big").mock(return_value=Raw(head + body, close=framing == "close"))
+    upstream.route("/small").mock(return_value=Raw(OK))
+    transport = Http1Transport(max_concurrency=2, keepalive_expiry_s=4.0, max_reply_bytes=4096)
+    with pytest.raises(TransportFailure, match="larger than 4096 bytes"):
+        await transport.exchange(
+            Request("GET", upstream.base_url + "/big", {}, None), seconds_left=5
+        )
+    small = Request("GET", upstream.base_url + "/small", {}, None)
+    assert await transport.exchange(small, seconds_left=5) == (200, BODY)
+    assert upstream.connections == 2  # the refused reply's connection was not reused
+    await transport.aclose()
+
+
 async def test_a_closed_transport_sends_nothing(upstream: ScriptedUpstream) -> None:
     transport = Http1Transport(max_concurrency=2, keepalive_expiry_s=4.0)
     await transport.aclose()
