@@ -129,7 +129,11 @@ class _Connection(asyncio.Protocol):
             self.reusable = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() in (b"content-length", b"transfer-encoding"):
+        # Framed by its length or by chunks; otherwise the body ends with the connection.
+        name = name.lower()
+        if name == b"content-length" or (
+            name == b"transfer-encoding" and value.rstrip().lower().endswith(b"chunked")
+        ):
             self._has_length = True
 
     def on_headers_complete(self) -> None:

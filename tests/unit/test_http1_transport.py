@@ -79,6 +79,15 @@ async def test_a_reply_that_ends_with_the_connection_is_read_to_its_end(
     assert upstream.connections == 2
 
 
+async def test_a_reply_whose_transfer_coding_is_not_chunked_ends_with_the_connection(
+    upstream: ScriptedUpstream, client: UpstreamClient
+) -> None:
+    # HTTP/1.1: a reply whose last transfer coding is not chunked is read until the close.
+    head = _head("HTTP/1.1 200 OK", "Transfer-Encoding: identity")
+    upstream.route().mock(return_value=Raw(head + BODY, close=True))
+    assert await client.task_variables("t1") == VARIABLES
+
+
 async def test_a_reply_cut_short_of_its_length_is_a_broken_connection(
     upstream: ScriptedUpstream, make_client: Factory
 ) -> None:
