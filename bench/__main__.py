@@ -11,7 +11,9 @@
 4. With loaders on (1 worker), the peers side by side in interleaved rounds: GraphQL Mesh
    over the runtime's OpenAPI description (``bench/mesh/``; skipped, and said so, without
    node) and a frontend calling REST itself (``bench.peers``).
-5. The live inbox: 1,000 subscriptions over 50 inboxes on one process (``bench.live``).
+5. The scaling with workers: 1 and 2 workers (loaders on) side by side, in interleaved
+   rounds at concurrency 32, so that a slow spell of the machine hits both alike.
+6. The live inbox: 1,000 subscriptions over 50 inboxes on one process (``bench.live``).
 
 Prints a table, writes ``bench/results.json`` and ``bench/latency.png``.
 
@@ -141,6 +143,48 @@ def _measure_throughput(
     return rows
 
 
+def _measure_scaling(
+    upstream: Upstream, load: LoadGenerator, env: dict[str, str], quick: bool, log: Path
+) -> dict[str, Any]:
+    """Inbox requests/s at concurrency 32 of 1 and of 2 workers, in interleaved rounds."""
+    rounds, seconds = (2, 1.5) if quick else (3, 2.0)
+    scenario = inbox(snapshot.INBOX_USER)
+    body, headers = scenario.body(), scenario.headers
+    facades = {
+        workers: Facade(upstream.url, workers=workers, env=env, log=log) for workers in (1, 2)
+    }
+    measured: dict[int, list[float]] = {1: [], 2: []}
+    cores: dict[int, list[float]] = {1: [], 2: []}
+    try:
+        for _ in range(rounds):
+            for workers, facade in facades.items():
+                load.run(facade.graphql, body, headers, concurrency=32, seconds=0.5)
+                cpu = facade.cpu_seconds()
+                run = load.run(facade.graphql, body, headers, concurrency=32, seconds=seconds)
+                measured[workers].append(round(len(run["latencies_ms"]) / run["seconds"], 1))
+                # The cores the facade's processes used: on a small machine the load
+                # generator and the upstream take the rest, which bounds the ratio.
+                cores[workers].append(round((facade.cpu_seconds() - cpu) / run["seconds"], 2))
+    finally:
+        for facade in facades.values():
+            facade.stop()
+    one, two = (_median(measured[w]) for w in (1, 2))
+    return {
+        "concurrency": 32,
+        "rounds": rounds,
+        "rps": measured,
+        "cores": cores,
+        "one_worker": one,
+        "two_workers": two,
+        "cores_one_worker": _median(cores[1]),
+        "cores_two_workers": _median(cores[2]),
+    }
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def _compare_peers(
     facade: Facade, upstream: Upstream, load: LoadGenerator, quick: bool, log: Path
 ) -> dict[str, Any]:
@@ -196,6 +240,7 @@ def main() -> int:
         results: list[dict[str, Any]] = []
         throughput: list[dict[str, Any]] = []
         comparison: dict[str, Any] = {}
+        scaling: dict[str, Any] | None = None
         loaded: dict[str, bool] = {}
         try:
             configs = (
@@ -237,6 +282,15 @@ def main() -> int:
                     )
                 finally:
                     facade.stop()
+            if not args.peers_only:
+                print("facade: 1 and 2 workers, interleaved ...", flush=True)
+                scaling = _measure_scaling(
+                    upstream,
+                    load,
+                    {**env, "ONEWEB_LOADERS": "true"},
+                    args.quick,
+                    Path(tmp) / "facade.log",
+                )
         finally:
             load.stop()
             upstream.stop()
@@ -262,6 +316,7 @@ def main() -> int:
         },
         "scenarios": results,
         "throughput": throughput,
+        "scaling": scaling,
         "peers": comparison,
         "live": live_results,
         "seconds": round(time.monotonic() - started, 1),
