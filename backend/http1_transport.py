@@ -224,8 +224,7 @@ class Http1Transport:
         try:
             status, body = await connection.send(data)
         except BaseException:
-            connection.close()  # cancelled mid-reply, or broken: never reused
-            self._open.discard(connection)
+            self._drop(connection)  # cancelled mid-reply, or broken: never reused
             raise
         self._release(origin, connection)
         return status, body
@@ -273,8 +272,7 @@ class Http1Transport:
             connection = idle.pop()
             if connection.reusable and connection.idle_since > expired:
                 return connection
-            connection.close()
-            self._open.discard(connection)
+            self._drop(connection)
         return None
 
     async def _connect(self, origin: _Origin) -> _Connection:
@@ -301,8 +299,11 @@ class Http1Transport:
     def _release(self, origin: _Origin, connection: _Connection) -> None:
         idle = self._idle.setdefault(origin, collections.deque())
         if not connection.reusable or len(idle) >= self._max_idle or self.closed:
-            connection.close()
-            self._open.discard(connection)
+            self._drop(connection)
             return
         connection.idle_since = asyncio.get_running_loop().time()
         idle.append(connection)
+
+    def _drop(self, connection: _Connection) -> None:
+        connection.close()
+        self._open.discard(connection)

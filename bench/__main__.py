@@ -168,7 +168,7 @@ def _measure_scaling(
     finally:
         for facade in facades.values():
             facade.stop()
-    one, two = (_median(measured[w]) for w in (1, 2))
+    one, two = (_percentile(measured[w], 50) for w in (1, 2))
     return {
         "concurrency": 32,
         "rounds": rounds,
@@ -176,13 +176,9 @@ def _measure_scaling(
         "cores": cores,
         "one_worker": one,
         "two_workers": two,
-        "cores_one_worker": _median(cores[1]),
-        "cores_two_workers": _median(cores[2]),
+        "cores_one_worker": _percentile(cores[1], 50),
+        "cores_two_workers": _percentile(cores[2], 50),
     }
-
-
-def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
 
 
 def _compare_peers(

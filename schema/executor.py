@@ -27,10 +27,10 @@ so reference counting frees a request's objects as its execution ends.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping, MutableSequence, Sequence
 from inspect import CO_ITERABLE_COROUTINE
 from types import CoroutineType, GeneratorType
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
 from graphql import (
     GraphQLField,
@@ -53,6 +53,8 @@ __all__ = ["FacadeExecutor", "is_awaitable", "mark_plain"]
 _PLAIN = "oneweb.plain_completion"
 
 Completion = Callable[[Any], Any]
+#: What ``_awaited_in_place`` fills in: an object's results by field, or a list's items.
+_Container = TypeVar("_Container", MutableMapping[str, Any], MutableSequence[Any])
 
 
 class _Usual(Exception):
@@ -219,7 +221,7 @@ class FacadeExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not awaitable_fields:
             return results
-        return self._gather_fields(results, awaitable_fields)
+        return _awaited_in_place(results, awaitable_fields)
 
     def complete_list_value(
         self,
@@ -274,7 +276,7 @@ class FacadeExecutor(StrawberryGraphQLCoreExecutionContext):
             completed.append(value)
         if not awaitable_indices:
             return completed
-        return self._gather_items(completed, awaitable_indices)
+        return _awaited_in_place(completed, awaitable_indices)
 
     async def _settle_item(
         self,
@@ -289,24 +291,15 @@ class FacadeExecutor(StrawberryGraphQLCoreExecutionContext):
             self.handle_field_error(raw_error, item_type, field_details_list, item_path)
             return None
 
-    @staticmethod
-    async def _gather_items(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
-        if len(awaitable_indices) == 1:
-            index = awaitable_indices[0]
-            completed[index] = await completed[index]
-        else:
-            awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
-            for index, value in zip(awaitable_indices, awaited, strict=True):
-                completed[index] = value
-        return completed
 
-    async def _gather_fields(
-        self, results: dict[str, Any], awaitable_fields: list[str]
-    ) -> dict[str, Any]:
-        if len(awaitable_fields) == 1:
-            name = awaitable_fields[0]
-            results[name] = await results[name]
-        else:
-            awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
-            results.update(zip(awaitable_fields, awaited, strict=True))
-        return results
+async def _awaited_in_place(values: _Container, keys: Sequence[Any]) -> _Container:
+    """``values`` (a field's results by name, a list's items) with the awaitables at ``keys``
+    replaced by their results, awaited together where there are several."""
+    if len(keys) == 1:
+        key = keys[0]
+        values[key] = await values[key]
+    else:
+        awaited = await gather_with_cancel(*(values[key] for key in keys))
+        for key, value in zip(keys, awaited, strict=True):
+            values[key] = value
+    return values
