@@ -25,6 +25,7 @@ from .errors import ErrorCodes, is_unexpected
 from .executor import FacadeExecutor
 from .fast_paths import install as install_fast_paths
 from .mutation import Mutation
+from .per_document import PerDocument
 from .query import Query
 from .subscription import Subscription
 
@@ -50,25 +51,32 @@ class FacadeSchema(strawberry.Schema):
 MAX_VALIDATION_ERRORS = 10
 
 
-@functools.lru_cache(maxsize=128)
 def _validate(
     schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
-    """Strawberry's validation (its two rules added), at most ``MAX_VALIDATION_ERRORS``,
-    in a bounded LRU keyed by the document and the rules."""
+    """Strawberry's validation (its two rules added), at most ``MAX_VALIDATION_ERRORS``."""
     every_rule = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
     return validate(schema, document, every_rule, max_errors=MAX_VALIDATION_ERRORS)
 
 
+#: Each document's validation errors (none, mostly), per schema and rules.
+_VALIDATED: PerDocument[list[GraphQLError]] = PerDocument()
+
+
 class _ValidationCache(SchemaExtension):
     """Strawberry's ``ValidationCache``, but skipped for a document an earlier extension
-    (a query limit) has already refused, and with the error count bounded."""
+    (a query limit) has already refused, with the error count bounded, and the document
+    found by identity (``schema.per_document``)."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if not context.pre_execution_errors and context.graphql_document is not None:
-            context.pre_execution_errors = _validate(
-                context.schema._schema, context.graphql_document, context.validation_rules
+            schema, rules = context.schema._schema, context.validation_rules
+            context.pre_execution_errors = _VALIDATED.get(
+                context.graphql_document,
+                lambda document: _validate(schema, document, rules),
+                id(schema),
+                rules,
             )
         yield
 

@@ -19,6 +19,8 @@ from graphql import DocumentNode, GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 
+from schema.per_document import PerDocument
+
 from .document_cost import Cost, largest_merge, measure
 from .responses import graphql_error_response
 
@@ -103,6 +105,11 @@ class _TokenLimit(MaxTokensLimiter):
                 _mark(error, "tokens", self.max_token_count)
 
 
+#: Each document's cost and largest merge, measured once (``schema.per_document``).
+_COSTS: PerDocument[Cost] = PerDocument()
+_MERGES: PerDocument[int] = PerDocument()
+
+
 class _DocumentLimits(SchemaExtension):
     """Refuses a document over the depth, alias, selection or merge limit before
     validating it.
@@ -124,7 +131,7 @@ class _DocumentLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            refusal = self._refusal(document, measure(document))
+            refusal = self._refusal(document, _COSTS.get(document, measure))
             if refusal is not None:
                 context.pre_execution_errors = [refusal]
         yield
@@ -151,7 +158,7 @@ class _DocumentLimits(SchemaExtension):
                 "selections",
                 self.max_selections,
             )
-        merged = largest_merge(document)
+        merged = _MERGES.get(document, largest_merge)
         if merged > MAX_MERGED_FIELDS:
             return _refusal(
                 f"{merged} fields share one response name at one path; allowed: "

@@ -82,6 +82,23 @@ async def test_a_query_one_level_over_the_depth_limit_is_rejected(
     assert _only_error(reply) == {"code": "QUERY_TOO_COMPLEX", "limit": "depth", "max": 6}
 
 
+async def test_a_document_is_measured_once_but_held_to_each_facades_own_limits(
+    facade_factory: FacadeFactory, upstream: Upstream
+) -> None:
+    # The cost of a document is kept per document (the same text parses to the same
+    # object); the limits it is held to are each facade's, and a refusal is every time.
+    upstream.start("BookingRoom")
+    strict = facade_factory(upstream.base_url, max_depth=6)
+    lenient = facade_factory(upstream.base_url, max_depth=7)
+
+    for _ in range(2):
+        reply = await strict.execute(_nested(7))
+        assert _only_error(reply) == {"code": "QUERY_TOO_COMPLEX", "limit": "depth", "max": 6}
+    reply = await lenient.execute(_nested(7))
+
+    assert "errors" not in reply, reply
+
+
 async def test_ten_thousand_aliases_are_rejected_before_any_upstream_call(
     facade: Facade, upstream: Upstream
 ) -> None:
