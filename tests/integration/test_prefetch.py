@@ -50,3 +50,18 @@ async def test_a_page_prefetches_only_its_own_tasks(
     )
     assert len(reply["data"]["tasks"]["nodes"]) == 2
     assert _kinds(upstream)["variables_by_task"] == 2
+
+
+async def test_an_excluded_instance_listing_is_never_fetched(
+    facade_factory: FacadeFactory, upstream: Upstream
+) -> None:
+    _inbox_of(upstream, "dana", 2)
+    facade = facade_factory(upstream.base_url)
+    reply = await facade.execute(
+        "query($user: String!, $with: Boolean!) { tasks(user: $user) { nodes { id "
+        "instance @include(if: $with) { tasks { id } } variables @include(if: true) { name } } } }",
+        {"user": "dana", "with": False},
+    )
+    assert "errors" not in reply
+    assert all("instance" not in node for node in reply["data"]["tasks"]["nodes"])
+    assert _kinds(upstream) == {"tasks_by_principal": 1, "variables_by_task": 8}
