@@ -108,7 +108,13 @@ def main() -> int:
         snapshot.take(snapshot_path)
         upstream, load = Upstream(snapshot_path), LoadGenerator()
         port, out = free_port(), Path(tmp) / "records.json"
-        env = {**os.environ, "ONEWEB_BASE_URL": upstream.url, "ONEWEB_MAX_CONCURRENCY": "32"}
+        # As the bench runs the facade (bench/processes.py).
+        env = {
+            **os.environ,
+            "ONEWEB_BASE_URL": upstream.url,
+            "ONEWEB_MAX_CONCURRENCY": "32",
+            "ONEWEB_GC_TUNING": "true",
+        }
         if args.baseline:
             env["PYTHONPATH"] = str(args.baseline)
         command = [sys.executable, str(HERE / "critical_path.py"), "--serve", str(port), str(out)]
@@ -141,6 +147,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     if __package__ in (None, ""):  # run as a script in the facade process
-        sys.path.insert(0, str(HERE.parent))
+        # After PYTHONPATH: with --baseline, the facade's code must come from there.
+        sys.path.append(str(HERE.parent))
         __package__ = "bench"
     raise SystemExit(main())
