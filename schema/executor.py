@@ -173,6 +173,9 @@ class FacadeExecutor(StrawberryGraphQLCoreExecutionContext):
         # A resolve middleware (a strawberry extension with ``resolve``) sees every field.
         manager = self.middleware_manager
         self._direct = manager is None or not manager.middlewares
+        #: (the list, its completion) by (the list's id, the selection's id): see
+        #: ``complete_list_value``.
+        self._completed_lists: dict[tuple[int, int], tuple[Any, list[Any]]] = {}
 
     def execute_fields(
         self,
@@ -258,6 +261,16 @@ class FacadeExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().complete_list_value(
                 return_type, field_details_list, info, path, result, position_context
             )
+        # The same list with the same selection completes to the same values: the four
+        # tasks of one instance each select ``instance { tasks { ... } }`` of one loaded
+        # listing. A completion without errors (which carry their paths) and without
+        # awaitables is kept for the rest of the execution, and shared: the response is
+        # only read from here on. The list is kept with it, so its id is not reused.
+        key = (id(result), id(field_details_list))
+        known = self._completed_lists.get(key)
+        if known is not None and known[0] is result:
+            return known[1]
+        errors_before = len(self.collected_errors.errors)
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         execute_fields = self.execute_fields
@@ -275,6 +288,8 @@ class FacadeExecutor(StrawberryGraphQLCoreExecutionContext):
                     awaitable_indices.append(index)
             completed.append(value)
         if not awaitable_indices:
+            if len(self.collected_errors.errors) == errors_before:
+                self._completed_lists[key] = (result, completed)
             return completed
         return _awaited_in_place(completed, awaitable_indices)
 
