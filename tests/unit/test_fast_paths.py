@@ -100,3 +100,38 @@ def test_a_field_whose_arguments_changed_is_refused() -> None:
     task.fields["variables"].args.pop("names")
     with pytest.raises(RuntimeError, match=r"Task.variables: arguments"):
         install(schema)
+
+
+SHARED_LISTING = """query($user: String!) {
+  tasks(user: $user) { nodes { id instance { tasks { id createdAt } } } }
+}"""
+
+
+async def test_a_listing_shared_by_tasks_reports_its_errors_under_each_of_them(
+    upstream: ScriptedUpstream, make_client: Any
+) -> None:
+    # The two tasks of one instance complete its one listing; a listing task whose
+    # creation time is out of any date's range fails under both of them, not only the
+    # first (a completion with errors is never shared).
+    poison = {"id": "t3", "instanceId": "i1", "createTime": 9 * 10**18}
+    upstream.route(rf"^{API_PREFIX}/tasks$").mock(return_value=reply(200, json=envelope(TASKS)))
+    upstream.route(r"/instance/i1/tasks$").mock(
+        return_value=reply(200, json=envelope([*TASKS, poison]))
+    )
+    schema = build_schema()
+    context = build_context(
+        client=make_client(), headers={}, principal=Principal("ann"), index=InstanceIndex()
+    )
+
+    result = await schema.execute(
+        SHARED_LISTING, variable_values={"user": "ann"}, context_value=context
+    )
+
+    assert result.data is not None and result.errors is not None
+    assert sorted(error.path for error in result.errors) == [  # type: ignore[type-var]
+        ["tasks", "nodes", 0, "instance", "tasks", 2, "createdAt"],
+        ["tasks", "nodes", 1, "instance", "tasks", 2, "createdAt"],
+    ]
+    listings = [node["instance"]["tasks"] for node in result.data["tasks"]["nodes"]]
+    assert listings[0] == listings[1]
+    assert [task["createdAt"] for task in listings[0]][1:] == [None, None]
