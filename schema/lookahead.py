@@ -42,14 +42,14 @@ class SecondLevel:
 def second_level(info: strawberry.Info[Any, Any]) -> SecondLevel:
     """Read the selection of a ``TaskConnection`` field: ``nodes`` and ``edges { node }``.
 
-    It walks graphql-core's nodes (strawberry's ``selected_fields`` converted the whole
-    selection, arguments and all, into objects first: 0.1 ms of the time between the
-    list's reply and the second level's first call).
+    It walks graphql-core's nodes: strawberry's ``selected_fields`` converted the whole
+    selection, arguments and all, into objects first (26 us warm, about 0.1 ms on the
+    critical path, between the list's reply and the second level's first call).
     """
     raw = info._raw_info  # graphql-core's: its nodes, fragments and variables
     # Strawberry hands resolvers the coerced values; graphql-core's own info, a container.
-    variables: Any = raw.variable_values
-    walk = _Walk(raw.fragments, getattr(variables, "coerced", variables))
+    values: Any = raw.variable_values
+    walk = _Walk(raw.fragments, getattr(values, "coerced", values))
     instance_tasks = variables = False
     for task in walk.task_selections(raw.field_nodes):
         for field in walk.fields(task.selection_set):
