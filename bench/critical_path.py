@@ -100,7 +100,7 @@ def main() -> int:
     import httpx
 
     from . import snapshot
-    from .processes import LoadGenerator, Upstream, _stop, free_port
+    from .processes import LoadGenerator, Upstream, _stop, free_port, wait_until_serving
     from .scenarios import inbox
 
     with tempfile.TemporaryDirectory(prefix="oneweb-critical-") as tmp:
@@ -121,12 +121,11 @@ def main() -> int:
         facade = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
-                try:
-                    httpx.get(url + "/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+            wait_until_serving(
+                facade,
+                "the facade",
+                lambda: httpx.get(url + "/healthz", timeout=1).status_code == 200,
+            )
             scenario = inbox(snapshot.INBOX_USER)
             upstream.set_latency(20)
             graphql = url + "/graphql"

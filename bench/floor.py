@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import orjson
 
 from . import snapshot
 from .load import API
-from .processes import Facade, LoadGenerator, Upstream, _stop, free_port
+from .processes import Facade, LoadGenerator, Upstream, _stop, free_port, wait_until_serving
 from .scenarios import inbox
 
 PER_ROUND = 15
@@ -135,7 +134,11 @@ def main() -> int:
         facade = Facade(upstream.url, workers=1, env={"ONEWEB_MAX_CONCURRENCY": "32"})
         try:
             floor_url = f"http://127.0.0.1:{port}/graphql"
-            _wait_for(floor_url, proxy)
+            wait_until_serving(
+                proxy,
+                "the bare proxy",
+                lambda: httpx.post(floor_url, content=b"{}", timeout=2).status_code == 200,
+            )
             peers = {
                 "bare proxy (the floor)": lambda n: load.run(
                     floor_url, "{}", {}, concurrency=1, count=n
@@ -167,19 +170,6 @@ def main() -> int:
         p50 = statistics.median(values)
         print(f"  {name:24s} {p50:6.2f} ms  {p50 / direct:.3f}x the direct client")
     return 0
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the bare proxy exited with {process.returncode}")
-        try:
-            httpx.post(url, content=b"{}", timeout=2).raise_for_status()
-            return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError("the bare proxy did not start")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ __all__ = [
     "cpu_seconds",
     "free_port",
     "rss_kb",
+    "wait_until_serving",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +91,25 @@ def _stop(process: subprocess.Popen[Any]) -> None:
         process.wait()
 
 
+def wait_until_serving(
+    process: subprocess.Popen[Any], name: str, answers: Callable[[], bool]
+) -> None:
+    """Poll ``answers()`` until it is true; stop ``process`` and raise if it exits first or
+    ``STARTUP_TIMEOUT_S`` passes. A refused or failed connection counts as not yet."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            if answers():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    _stop(process)
+    raise RuntimeError(f"{name} did not start")
+
+
 def _command(script: str, module: str) -> list[str]:
     # The console script next to this interpreter, as a user runs it; else the module.
     installed = Path(sys.executable).parent / script
@@ -123,21 +143,12 @@ class Facade:
             stdout=self._log,
             stderr=self._log,
         )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the facade exited with {self.process.returncode}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        else:
-            _stop(self.process)
-            raise RuntimeError("the facade did not start")
+        wait_until_serving(self.process, "the facade", self._healthy)
         # Workers answer /healthz one by one: let all of them come up.
         time.sleep(0.5 if workers > 1 else 0)
+
+    def _healthy(self) -> bool:
+        return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
 
     @property
     def graphql(self) -> str:
