@@ -1,15 +1,24 @@
-"""``python -m bench.critical_path [--baseline DIR]``: the facade's own latency on the inbox.
+"""``python -m bench.critical_path [--baseline DIR]``: the inbox's critical path, the facade's
+and the direct client's, cut at the same points.
 
-At 20 ms upstream latency the inbox needs two levels of calls (40 ms); whatever the facade
-adds sits in a few segments of its critical path, measured here per request inside the
-facade process (its upstream calls timed where ``UpstreamClient._call`` is entered and
-returns, the request where the ASGI app receives it and sends the last body byte):
+At 20 ms upstream latency the inbox needs two levels of calls (40 ms); whatever a client of
+the upstream adds sits in a few segments of its critical path. For the facade they are
+measured per request inside its process (its upstream calls timed where
+``UpstreamClient._call`` is entered and returns, the request where the ASGI app receives it
+and sends the last body byte); for the direct client (``bench.load.rest_inbox``, as the
+bench's peer runs it) inside the load generator, its calls timed where they start and end:
 
 - before the list: request in -> the task-list call entered (parsing, validation, context);
-- the list reply -> the first second-level call entered (the 20 tasks resolved, the
-  loaders dispatched);
-- the fan-out: first -> last second-level call entered (handing 25 calls to the client);
-- after the last reply: the last call returned -> the response's last byte sent.
+- the list call: entered -> returned (20 ms of it the upstream's);
+- the list reply -> the first second-level call entered (the tasks read, the calls started);
+- the fan-out: first -> last second-level call entered (25 calls for the facade, 40 direct);
+- last call -> last reply: the last call entered -> the last reply returned;
+- after the last reply: the last reply returned -> the response's last byte sent (the
+  facade) or the inbox joined (the direct client).
+
+The two take turns in rounds on one canned upstream. "At the client" is the load
+generator's p50 for each: the facade's is its inside time plus the hop (the request to
+the facade and the answer back), which the direct client does not make.
 
 With ``--baseline DIR`` the facade's code comes from ``DIR`` (``PYTHONPATH``), so one
 change can be compared: the instrumentation only wraps ``_call`` and the ASGI app.
@@ -27,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SEGMENTS = ("before the list", "list reply -> first call", "fan-out", "after the last reply")
 
 
 def _serve(port: int, out: Path) -> None:
@@ -71,24 +79,68 @@ def _serve(port: int, out: Path) -> None:
     uvicorn.run(timed_app, port=port, log_level="warning", access_log=False)
 
 
-def _segments(record: dict[str, Any]) -> dict[str, float] | None:
-    calls = sorted(record.get("calls", []))
+#: The segments reported, cut alike for the facade and the direct client.
+ROWS = (
+    "before the list",
+    "the list call",
+    "list reply -> first call",
+    "fan-out",
+    "last call -> last reply",
+    "after the last reply",
+    "inside, whole",
+)
+
+
+def _split(calls: list[tuple[float, float]], begin: float, end: float) -> dict[str, float] | None:
+    """The segments of one inbox from its upstream calls' (start, end) and its own
+    begin and end, all in one clock's ms: the list call is the one that starts first."""
+    calls = sorted(calls)
     if len(calls) < 2:
         return None
     (list_in, list_out), rest = calls[0], calls[1:]
+    last_start = max(start for start, _ in rest)
+    last_end = max(end for _, end in rest)
     return {
-        "before the list": (list_in - record["in"]) * 1000,
-        "list reply -> first call": (rest[0][0] - list_out) * 1000,
-        "fan-out": (rest[-1][0] - rest[0][0]) * 1000,
-        "after the last reply": (record["out"] - max(end for _, end in rest)) * 1000,
-        "total": (record["out"] - record["in"]) * 1000,
+        "before the list": list_in - begin,
+        "the list call": list_out - list_in,
+        "list reply -> first call": rest[0][0] - list_out,
+        "fan-out": last_start - rest[0][0],
+        "last call -> last reply": last_end - last_start,
+        "after the last reply": end - last_end,
+        "inside, whole": end - begin,
     }
+
+
+def _facade_segments(record: dict[str, Any]) -> dict[str, float] | None:
+    """A facade request's segments, from the times its process recorded (seconds)."""
+    calls = [(start * 1000, end * 1000) for start, end in record.get("calls", [])]
+    return _split(calls, record["in"] * 1000, record["out"] * 1000)
+
+
+def _direct_segments(calls: list[list[float]], latency: float) -> dict[str, float] | None:
+    """A direct inbox's segments: its calls in ms from its start, its end its latency."""
+    return _split([(start, end) for start, end in calls], 0.0, latency)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def _report(name: str, measured: list[dict[str, float]], seen: list[float]) -> dict[str, float]:
+    """Each row's median, and the client's p50 (what it waited, the hop included)."""
+    if not measured:
+        raise RuntimeError(f"{name}: no inbox had its upstream calls timed")
+    medians = {row: _median([segments[row] for segments in measured]) for row in ROWS}
+    medians["at the client, p50"] = _median(seen)
+    return medians
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="run the facade's code from this folder")
-    parser.add_argument("--count", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--count", type=int, default=15, help="inboxes per round and peer")
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -120,6 +172,9 @@ def main() -> int:
         command = [sys.executable, str(HERE / "critical_path.py"), "--serve", str(port), str(out)]
         facade = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
+        facade_seen: list[float] = []
+        direct_seen: list[float] = []
+        direct: list[dict[str, float]] = []
         try:
             wait_until_serving(
                 facade,
@@ -127,20 +182,49 @@ def main() -> int:
                 lambda: httpx.get(url + "/healthz", timeout=1).status_code == 200,
             )
             scenario = inbox(snapshot.INBOX_USER)
+            rest = {"base": upstream.url, "user": snapshot.INBOX_USER, "timed": True}
             upstream.set_latency(20)
             graphql = url + "/graphql"
+            # Warm both; the facade's records of its warm-up are dropped below.
             load.run(graphql, scenario.body(), scenario.headers, concurrency=1, count=10)
-            load.run(graphql, scenario.body(), scenario.headers, concurrency=1, count=args.count)
+            load.run("", "", {}, concurrency=1, count=10, rest=rest)
+            for round_ in range(args.rounds):
+                # Taking turns, each first in every other round: noise hits both alike.
+                for peer in ("facade", "direct")[:: -1 if round_ % 2 else 1]:
+                    if peer == "facade":
+                        done = load.run(
+                            graphql,
+                            scenario.body(),
+                            scenario.headers,
+                            concurrency=1,
+                            count=args.count,
+                        )
+                        facade_seen += done["latencies_ms"]
+                    else:
+                        done = load.run("", "", {}, concurrency=1, count=args.count, rest=rest)
+                        direct_seen += done["latencies_ms"]
+                        for calls, latency in zip(done["calls"], done["latencies_ms"], strict=True):
+                            segments = _direct_segments(calls, latency)
+                            if segments is not None:
+                                direct.append(segments)
         finally:
             _stop(facade)
             load.stop()
             upstream.stop()
         records = [json.loads(line) for line in out.read_text().splitlines()]
-        measured = [s for s in map(_segments, records[10:]) if s]
-    print(f"{len(measured)} inbox requests at 20 ms upstream latency, medians (ms):")
-    for name in (*SEGMENTS, "total"):
-        values = sorted(s[name] for s in measured)
-        print(f"  {name:26s} {values[len(values) // 2]:7.2f}")
+        measured = [s for s in map(_facade_segments, records[10:]) if s]
+    ours = _report("the facade", measured, facade_seen)
+    theirs = _report("the direct client", direct, direct_seen)
+    print(
+        f"inbox at 20 ms upstream latency, {args.rounds} interleaved rounds of {args.count}, "
+        "medians (ms):"
+    )
+    print(f"  {'':28s} {'facade':>8s} {'direct':>8s}")
+    for row in (*ROWS, "at the client, p50"):
+        print(f"  {row:28s} {ours[row]:8.2f} {theirs[row]:8.2f}")
+    print(
+        f"  {'the hop (client - inside)':28s} {ours['at the client, p50'] - ours['inside, whole']:8.2f}"
+    )
     return 0
 
 

@@ -10,7 +10,8 @@ connections keeps its CPU per request small (about 0.1 ms).
 
 With ``"rest": {"base": UPSTREAM_URL, "user": "dana"}`` instead of a URL and body, each
 request is the inbox as a frontend would fetch it from the REST API itself (the direct
-peer, see ``rest_inbox``).
+peer, see ``rest_inbox``); with ``"timed": true`` in it, the answer also has ``"calls"``:
+per request, each upstream call's start and end in ms from the request's start.
 """
 
 from __future__ import annotations
@@ -29,16 +30,27 @@ import uvloop
 API = "/BPMREST/service/runtime"
 
 
-async def rest_inbox(session: aiohttp.ClientSession, base: str, user: str) -> bytes:
+async def rest_inbox(
+    session: aiohttp.ClientSession,
+    base: str,
+    user: str,
+    timings: list[tuple[float, float]] | None = None,
+) -> bytes:
     """The inbox as a frontend fetches it from REST: the user's task list, then per task its
     instance's open tasks and its variables, all at once (1 + 20 + 20 calls), joined into one
-    JSON document. Raises on any reply that is not a success envelope."""
+    JSON document. Raises on any reply that is not a success envelope.
+
+    With ``timings``, each call's start and end (``perf_counter``) are appended to it, in
+    the order the calls end (``bench.critical_path`` reads them)."""
 
     async def call(method: str, path: str) -> Any:
+        started = time.perf_counter()
         async with session.request(method, base + API + path) as reply:
             envelope = orjson.loads(await reply.read())
         if reply.status != 200 or envelope.get("code") != 0:
             raise RuntimeError(f"{method} {path}: {reply.status} {envelope}")
+        if timings is not None:
+            timings.append((started, time.perf_counter()))
         return envelope["data"]
 
     tasks = await call("GET", f"/tasks?user={user}")
@@ -62,6 +74,7 @@ async def run(command: dict[str, Any]) -> dict[str, Any]:
     body = command.get("body", "").encode()
     headers = {"content-type": "application/json", **command.get("headers", {})}
     latencies: list[float] = []
+    calls: list[list[tuple[float, float]]] = []
     failures = 0
     failure: str | None = None
     issued = 0
@@ -75,10 +88,15 @@ async def run(command: dict[str, Any]) -> dict[str, Any]:
 
         async def one() -> tuple[bool, bytes]:
             if rest:
+                timings: list[tuple[float, float]] | None = [] if rest.get("timed") else None
+                started = time.perf_counter()
                 try:
-                    return True, await rest_inbox(session, rest["base"], rest["user"])
+                    inbox = await rest_inbox(session, rest["base"], rest["user"], timings)
                 except Exception as error:  # counted and reported as a failure
                     return False, repr(error).encode()
+                if timings is not None:
+                    calls.append([((s - started) * 1000, (e - started) * 1000) for s, e in timings])
+                return True, inbox
             async with session.post(command["url"], data=body, headers=headers) as reply:
                 content = await reply.read()
             return reply.status == 200 and b'"errors":[{' not in content, content
@@ -95,12 +113,15 @@ async def run(command: dict[str, Any]) -> dict[str, Any]:
                     failure = failure or content[:500].decode("utf-8", "replace")
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return {
+    answer: dict[str, Any] = {
         "latencies_ms": latencies,
         "seconds": time.perf_counter() - started,
         "failures": failures,
         "failure": failure,
     }
+    if calls:
+        answer["calls"] = calls
+    return answer
 
 
 async def main() -> None:

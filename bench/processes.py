@@ -282,7 +282,7 @@ class LoadGenerator(_JsonLinesChild):
         concurrency: int,
         count: int | None = None,
         seconds: float | None = None,
-        rest: Mapping[str, str] | None = None,
+        rest: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """POST ``body`` to ``url``; or with ``rest`` (``{"base", "user"}``), fetch the inbox
         from the REST API itself, as the direct peer (``bench.load.rest_inbox``)."""
