@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -122,17 +123,12 @@ def _direct_segments(calls: list[list[float]], latency: float) -> dict[str, floa
     return _split([(start, end) for start, end in calls], 0.0, latency)
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
-
-
 def _report(name: str, measured: list[dict[str, float]], seen: list[float]) -> dict[str, float]:
     """Each row's median, and the client's p50 (what it waited, the hop included)."""
     if not measured:
         raise RuntimeError(f"{name}: no inbox had its upstream calls timed")
-    medians = {row: _median([segments[row] for segments in measured]) for row in ROWS}
-    medians["at the client, p50"] = _median(seen)
+    medians = {row: statistics.median([segments[row] for segments in measured]) for row in ROWS}
+    medians["at the client, p50"] = statistics.median(seen)
     return medians
 
 
@@ -185,28 +181,28 @@ def main() -> int:
             rest = {"base": upstream.url, "user": snapshot.INBOX_USER, "timed": True}
             upstream.set_latency(20)
             graphql = url + "/graphql"
-            # Warm both; the facade's records of its warm-up are dropped below.
-            load.run(graphql, scenario.body(), scenario.headers, concurrency=1, count=10)
+            body, headers = scenario.body(), scenario.headers
+
+            def facade_round(count: int) -> None:
+                done = load.run(graphql, body, headers, concurrency=1, count=count)
+                facade_seen.extend(done["latencies_ms"])
+
+            def direct_round(count: int) -> None:
+                done = load.run("", "", {}, concurrency=1, count=count, rest=rest)
+                direct_seen.extend(done["latencies_ms"])
+                for calls, latency in zip(done["calls"], done["latencies_ms"], strict=True):
+                    segments = _direct_segments(calls, latency)
+                    if segments is not None:
+                        direct.append(segments)
+
+            # Warm both: the facade's records of its warm-up are dropped below.
+            load.run(graphql, body, headers, concurrency=1, count=10)
             load.run("", "", {}, concurrency=1, count=10, rest=rest)
+            turns = (facade_round, direct_round)
             for round_ in range(args.rounds):
                 # Taking turns, each first in every other round: noise hits both alike.
-                for peer in ("facade", "direct")[:: -1 if round_ % 2 else 1]:
-                    if peer == "facade":
-                        done = load.run(
-                            graphql,
-                            scenario.body(),
-                            scenario.headers,
-                            concurrency=1,
-                            count=args.count,
-                        )
-                        facade_seen += done["latencies_ms"]
-                    else:
-                        done = load.run("", "", {}, concurrency=1, count=args.count, rest=rest)
-                        direct_seen += done["latencies_ms"]
-                        for calls, latency in zip(done["calls"], done["latencies_ms"], strict=True):
-                            segments = _direct_segments(calls, latency)
-                            if segments is not None:
-                                direct.append(segments)
+                for run in turns[:: -1 if round_ % 2 else 1]:
+                    run(args.count)
         finally:
             _stop(facade)
             load.stop()
